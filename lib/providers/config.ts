@@ -1,0 +1,188 @@
+import { checkFields, checkShape, rules, type FieldCheck, type Shape } from '../registry/validation';
+
+/** Optional static AWS credentials of a function; without them the default provider chain is used. */
+export interface AwsCredentialFields {
+  awsAccessKeyId?: string;
+  awsSecretAccessKey?: string;
+  awsSessionToken?: string;
+  /** (ext) Endpoint override, for LocalStack and tests. */
+  endpoint?: string;
+}
+
+export interface HttpConfig {
+  url: string;
+}
+export interface LambdaConfig extends AwsCredentialFields {
+  arn: string;
+  region: string;
+}
+export interface SqsConfig extends AwsCredentialFields {
+  queueUrl: string;
+  region: string;
+}
+export interface KinesisConfig extends AwsCredentialFields {
+  streamName: string;
+  region: string;
+  partitionKey?: string;
+}
+export interface FirehoseConfig extends AwsCredentialFields {
+  deliveryStreamName: string;
+  region: string;
+}
+export interface EventBridgeConfig extends AwsCredentialFields {
+  eventBusName: string;
+  region: string;
+  source?: string;
+  detailType?: string;
+}
+export interface GoogleCloudFunctionConfig {
+  url: string;
+  /** Static bearer token (an ID token) sent as `Authorization: Bearer`. */
+  token?: string;
+}
+export interface AzureFunctionConfig {
+  url: string;
+  functionKey?: string;
+}
+export interface OpenWhiskConfig {
+  apiHost: string;
+  namespace: string;
+  action: string;
+  auth?: string;
+}
+
+/** Every function type and the shape of its `provider` object. */
+export interface ProviderConfigs {
+  http: HttpConfig;
+  awslambda: LambdaConfig;
+  awssqs: SqsConfig;
+  awskinesis: KinesisConfig;
+  awsfirehose: FirehoseConfig;
+  awseventbridge: EventBridgeConfig;
+  gcloudfunction: GoogleCloudFunctionConfig;
+  azurefunction: AzureFunctionConfig;
+  openwhisk: OpenWhiskConfig;
+}
+
+export type FunctionType = keyof ProviderConfigs;
+
+/** A function's target: the union keyed on `type`, so every switch over it must be exhaustive. */
+export type FunctionTarget = { [K in FunctionType]: { type: K; provider: ProviderConfigs[K] } }[FunctionType];
+
+interface ProviderSchema {
+  /** Go struct name used in validation messages. */
+  struct: string;
+  shape: Shape;
+  fields: (p: Record<string, unknown>) => FieldCheck[];
+  /** Fields stored but never returned. */
+  secrets: readonly string[];
+  /** Whether the target answers, so that it can serve a sync subscription. */
+  answers: boolean;
+}
+
+const awsShape: Shape = { awsAccessKeyId: 'string', awsSecretAccessKey: 'string', awsSessionToken: 'string', endpoint: 'string', region: 'string' };
+const awsSecrets = ['awsSecretAccessKey', 'awsSessionToken'] as const;
+const awsRegion = (p: Record<string, unknown>): FieldCheck => ['Region', p.region, [rules.required]];
+const awsEndpoint = (p: Record<string, unknown>): FieldCheck => ['Endpoint', p.endpoint, [rules.optional(rules.url)]];
+
+/** Per-type validation and metadata of provider configs, one entry per function type. */
+export const providerSchemas = {
+  http: {
+    struct: 'HTTP',
+    shape: { url: 'string' },
+    fields: (p) => [['URL', p.url, [rules.required, rules.url]]],
+    secrets: [],
+    answers: true,
+  },
+  awslambda: {
+    struct: 'AWSLambda',
+    shape: { ...awsShape, arn: 'string' },
+    fields: (p) => [['ARN', p.arn, [rules.required]], awsRegion(p), awsEndpoint(p)],
+    secrets: awsSecrets,
+    answers: true,
+  },
+  awssqs: {
+    struct: 'AWSSQS',
+    shape: { ...awsShape, queueUrl: 'string' },
+    fields: (p) => [['QueueURL', p.queueUrl, [rules.required]], awsRegion(p), awsEndpoint(p)],
+    secrets: awsSecrets,
+    answers: false,
+  },
+  awskinesis: {
+    struct: 'AWSKinesis',
+    shape: { ...awsShape, streamName: 'string', partitionKey: 'string' },
+    fields: (p) => [
+      ['StreamName', p.streamName, [rules.required]],
+      awsRegion(p),
+      ['PartitionKey', p.partitionKey, [rules.optional(rules.oneOf(['eventType', 'eventID']))]],
+      awsEndpoint(p),
+    ],
+    secrets: awsSecrets,
+    answers: false,
+  },
+  awsfirehose: {
+    struct: 'AWSFirehose',
+    shape: { ...awsShape, deliveryStreamName: 'string' },
+    fields: (p) => [['DeliveryStreamName', p.deliveryStreamName, [rules.required]], awsRegion(p), awsEndpoint(p)],
+    secrets: awsSecrets,
+    answers: false,
+  },
+  awseventbridge: {
+    struct: 'AWSEventBridge',
+    shape: { ...awsShape, eventBusName: 'string', source: 'string', detailType: 'string' },
+    fields: (p) => [['EventBusName', p.eventBusName, [rules.required]], awsRegion(p), awsEndpoint(p)],
+    secrets: awsSecrets,
+    answers: false,
+  },
+  gcloudfunction: {
+    struct: 'GoogleCloudFunction',
+    shape: { url: 'string', token: 'string' },
+    fields: (p) => [['URL', p.url, [rules.required, rules.url]]],
+    secrets: ['token'],
+    answers: true,
+  },
+  azurefunction: {
+    struct: 'AzureFunction',
+    shape: { url: 'string', functionKey: 'string' },
+    fields: (p) => [['URL', p.url, [rules.required, rules.url]]],
+    secrets: ['functionKey'],
+    answers: true,
+  },
+  openwhisk: {
+    struct: 'OpenWhisk',
+    shape: { apiHost: 'string', namespace: 'string', action: 'string', auth: 'string' },
+    fields: (p) => [
+      ['APIHost', p.apiHost, [rules.required, rules.url]],
+      ['Namespace', p.namespace, [rules.required]],
+      ['Action', p.action, [rules.required]],
+    ],
+    secrets: ['auth'],
+    answers: true,
+  },
+} satisfies Record<FunctionType, ProviderSchema>;
+
+export const functionTypes = Object.keys(providerSchemas) as FunctionType[];
+
+export function isFunctionType(value: unknown): value is FunctionType {
+  return typeof value === 'string' && Object.hasOwn(providerSchemas, value);
+}
+
+/** The validator detail for a provider config of a known type, or undefined when it is valid. */
+export function validateProvider(type: FunctionType, provider: Record<string, unknown>): string | undefined {
+  const schema: ProviderSchema = providerSchemas[type];
+  return checkShape(schema.struct, provider, schema.shape) ?? checkFields(schema.struct, schema.fields(provider));
+}
+
+/** A copy of the provider config with secrets replaced, for responses and logs. */
+export function maskProvider(type: FunctionType, provider: object): object {
+  const secrets: readonly string[] = providerSchemas[type].secrets;
+  if (secrets.length === 0) return provider;
+  const masked: Record<string, unknown> = { ...provider };
+  for (const key of secrets) if (masked[key] !== undefined) masked[key] = '*****';
+  return masked;
+}
+
+/** Whether a function of this type can answer a sync subscription. */
+export function canAnswer(type: FunctionType): boolean {
+  return providerSchemas[type].answers;
+}

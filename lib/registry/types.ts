@@ -1,0 +1,66 @@
+import type { FunctionTarget } from '../providers/config';
+
+/** String→string labels a client attaches to a resource and filters lists on. */
+export type Metadata = Record<string, string>;
+
+/** A registered event type; an optional authorizer function guards it. */
+export interface EventType {
+  space: string;
+  name: string;
+  authorizerId?: string;
+  metadata?: Metadata;
+}
+
+/** A registered function: where it runs (`type` + `provider`). */
+export type FunctionRecord = {
+  space: string;
+  functionId: string;
+  metadata?: Metadata;
+} & FunctionTarget;
+
+export type SubscriptionType = 'async' | 'sync';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/** A function subscribed to an event type at a method and path. */
+export interface Subscription {
+  space: string;
+  subscriptionId: string;
+  type: SubscriptionType;
+  eventType: string;
+  functionId: string;
+  path: string;
+  method: string;
+  metadata?: Metadata;
+}
+
+/** A CORS configuration for a method and path. */
+export interface CorsConfig {
+  space: string;
+  corsId: string;
+  method: string;
+  path: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  allowCredentials: boolean;
+  metadata?: Metadata;
+}
+
+/** The kinds of records the registry keeps, and the record type of each. */
+export interface RecordKinds {
+  eventType: EventType;
+  function: FunctionRecord;
+  subscription: Subscription;
+  cors: CorsConfig;
+}
+
+export type RecordKind = keyof RecordKinds;
+
+/** Everything registered, across spaces: what the routing table is compiled from. */
+export interface RegistrySnapshot {
+  eventTypes: EventType[];
+  functions: FunctionRecord[];
+  subscriptions: Subscription[];
+  cors: CorsConfig[];
+}
