@@ -1,0 +1,25 @@
+/**
+ * An incoming HTTP request in a transport-neutral shape: what node:http and API Gateway both give.
+ * Header names are lower-case; repeated headers are arrays.
+ */
+export interface IncomingRequest {
+  method: string;
+  /** The URL path, still percent-encoded. */
+  path: string;
+  /** The raw query string, without `?`. */
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  host?: string;
+}
+
+/** A header's value with repeats joined by `, `, as the original flattens them. */
+export function headerValue(headers: IncomingRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** `content-type` → `Content-Type`, the canonical form Go's net/http gives header names. */
+export function canonicalHeaderName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+}

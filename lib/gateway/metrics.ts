@@ -1,0 +1,20 @@
+/** What the gateway counts; adapters expose it (Prometheus locally, CloudWatch EMF on AWS). */
+export interface GatewayMetrics {
+  eventReceived(space: string, type: string): void;
+  eventProcessed(space: string, type: string): void;
+  eventDropped(space: string, type: string): void;
+  setBacklog(size: number): void;
+  /** Time spent delivering one event to one target, in seconds. */
+  observeProcessing(seconds: number): void;
+  configRequest(space: string, resource: string, operation: string, seconds: number): void;
+}
+
+/** Metrics that go nowhere, for tests and tools that do not report. */
+export const noMetrics: GatewayMetrics = {
+  eventReceived: () => {},
+  eventProcessed: () => {},
+  eventDropped: () => {},
+  setBacklog: () => {},
+  observeProcessing: () => {},
+  configRequest: () => {},
+};

@@ -1,0 +1,68 @@
+import type { Logger } from '../logger';
+import type { RegistryStore } from '../registry/store';
+import { RoutingTable, type ProviderSource } from '../routing/table';
+
+/** Options of the routing cache. */
+export interface RoutingCacheOptions {
+  /**
+   * When set, the store's version is checked at most this often and the table rebuilt when it moved:
+   * for instances that share a store with other writers. Without it only `invalidate` refreshes.
+   */
+  versionCheckMs?: number;
+}
+
+/**
+ * Holds the compiled routing table. Local writes invalidate it at once; the next event rebuilds it
+ * from one snapshot of the store, so steady-state events never read the store.
+ */
+export class RoutingCache {
+  private table?: RoutingTable;
+  private building?: Promise<RoutingTable>;
+  private generation = 0;
+  private builtGeneration = -1;
+  private builtVersion = -1;
+  private checkedAt = 0;
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly providerFor: ProviderSource,
+    private readonly logger: Logger,
+    private readonly options: RoutingCacheOptions = {},
+  ) {}
+
+  /** Marks the table stale; the next lookup rebuilds it. */
+  invalidate(): void {
+    this.generation++;
+  }
+
+  /** The current table: synchronously when fresh, otherwise after a rebuild. */
+  current(): RoutingTable | Promise<RoutingTable> {
+    if (this.table && this.builtGeneration === this.generation && !this.dueForVersionCheck()) return this.table;
+    return (this.building ??= this.refresh().finally(() => (this.building = undefined)));
+  }
+
+  private dueForVersionCheck(): boolean {
+    const interval = this.options.versionCheckMs;
+    return interval !== undefined && Date.now() - this.checkedAt >= interval;
+  }
+
+  private async refresh(): Promise<RoutingTable> {
+    const generation = this.generation;
+    const version = await this.store.version();
+    this.checkedAt = Date.now();
+    if (this.table && this.builtGeneration === generation && version === this.builtVersion) return this.table;
+    const [eventTypes, functions, subscriptions, cors] = await Promise.all([
+      this.store.listAll('eventType'),
+      this.store.listAll('function'),
+      this.store.listAll('subscription'),
+      this.store.listAll('cors'),
+    ]);
+    const table = new RoutingTable({ eventTypes, functions, subscriptions, cors }, this.providerFor, (what, err) =>
+      this.logger.warn({ err }, `skipped ${what} while building the routing table`),
+    );
+    this.table = table;
+    this.builtGeneration = generation;
+    this.builtVersion = version;
+    return table;
+  }
+}

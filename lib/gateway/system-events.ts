@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import type { DeliveryQueue } from '../delivery/queue';
+import { gatewayEvent } from '../events/parse';
+import type { Logger } from '../logger';
+import type { RoutingTable } from '../routing/table';
+
+/**
+ * Emits the gateway's own events to async subscribers of a space. The data is built only when
+ * somebody subscribed, so that unobserved system events cost one map lookup.
+ */
+export class SystemEvents {
+  constructor(
+    private readonly queue: DeliveryQueue,
+    private readonly logger: Logger,
+  ) {}
+
+  emit(table: RoutingTable, space: string, type: string, data: () => unknown): void {
+    const routes = table.asyncRoutesOfType(space, type);
+    if (routes.length === 0) return;
+    const event = gatewayEvent(type, data(), 'application/json');
+    const payload = JSON.stringify(event);
+    const deliveries = routes.map((route) => ({
+      deliveryId: randomUUID(),
+      space,
+      subscriptionId: route.subscription.subscriptionId,
+      functionId: route.subscription.functionId,
+      eventType: type,
+      eventId: event.eventID,
+      payload,
+    }));
+    this.queue.enqueue(deliveries).then(
+      (refused) => {
+        if (refused.length > 0) this.logger.warn({ space, type, count: refused.length }, 'system event dropped: backlog full');
+      },
+      (err: unknown) => this.logger.error({ err, space, type }, 'system event could not be queued'),
+    );
+  }
+}

@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatewayMetrics } from '../gateway/metrics';
+import type { RegistryStore } from '../registry/store';
+import type { RecordKind } from '../registry/types';
+
+/** The contract's metrics in Prometheus form, plus the registry totals read from the store at scrape time. */
+export class PrometheusMetrics implements GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly received: Counter<'space' | 'type'>;
+  private readonly processed: Counter<'space' | 'type'>;
+  private readonly dropped: Counter<'space' | 'type'>;
+  private readonly backlog: Gauge;
+  private readonly processing: Histogram;
+  private readonly configRequests: Counter<'space' | 'resource' | 'operation'>;
+  private readonly configDuration: Histogram;
+
+  constructor(store: RegistryStore) {
+    const registers = [this.registry];
+    const labelNames = ['space', 'type'] as const;
+    this.received = new Counter({ name: 'eventgateway_events_received_total', help: 'Events received.', labelNames, registers });
+    this.processed = new Counter({ name: 'eventgateway_events_processed_total', help: 'Events processed.', labelNames, registers });
+    this.dropped = new Counter({ name: 'eventgateway_events_dropped_total', help: 'Events dropped because the backlog was full.', labelNames, registers });
+    this.backlog = new Gauge({ name: 'eventgateway_events_backlog', help: 'Async deliveries waiting for a worker.', registers });
+    this.processing = new Histogram({
+      name: 'eventgateway_events_custom_processing_seconds',
+      help: 'Time to deliver an event to one target.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.configRequests = new Counter({
+      name: 'eventgateway_config_requests_total',
+      help: 'Config API requests.',
+      labelNames: ['space', 'resource', 'operation'],
+      registers,
+    });
+    this.configDuration = new Histogram({
+      name: 'eventgateway_config_request_duration_seconds',
+      help: 'Config API request duration.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    const totals: Array<[string, RecordKind]> = [
+      ['eventgateway_eventtypes_total', 'eventType'],
+      ['eventgateway_functions_total', 'function'],
+      ['eventgateway_subscriptions_total', 'subscription'],
+    ];
+    for (const [name, kind] of totals) {
+      new Gauge({
+        name,
+        help: `Registered ${kind} records per space.`,
+        labelNames: ['space'],
+        registers,
+        async collect() {
+          this.reset();
+          const counts = new Map<string, number>();
+          for (const record of await store.listAll(kind)) counts.set(record.space, (counts.get(record.space) ?? 0) + 1);
+          for (const [space, count] of counts) this.set({ space }, count);
+        },
+      });
+    }
+  }
+
+  eventReceived(space: string, type: string): void {
+    this.received.inc({ space, type });
+  }
+  eventProcessed(space: string, type: string): void {
+    this.processed.inc({ space, type });
+  }
+  eventDropped(space: string, type: string): void {
+    this.dropped.inc({ space, type });
+  }
+  setBacklog(size: number): void {
+    this.backlog.set(size);
+  }
+  observeProcessing(seconds: number): void {
+    this.processing.observe(seconds);
+  }
+  configRequest(space: string, resource: string, operation: string, seconds: number): void {
+    this.configRequests.inc({ space, resource, operation });
+    this.configDuration.observe(seconds);
+  }
+
+  /** The text exposition and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

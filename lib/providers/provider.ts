@@ -1,0 +1,45 @@
+import type { FunctionType, ProviderConfigs } from './config';
+
+/** Why a call to a target failed; delivery decides from it whether to retry. */
+export type TargetFailure = 'unreachable' | 'timeout' | 'status' | 'function-error' | 'credentials' | 'unsupported';
+
+/** A failed call to a target, with what is known about it. Messages never carry secrets. */
+export class TargetError extends Error {
+  readonly reason: TargetFailure;
+  /** Status of the target's answer, when it answered. */
+  readonly statusCode?: number;
+
+  constructor(reason: TargetFailure, message: string, options?: { cause?: unknown; statusCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TargetError';
+    this.reason = reason;
+    if (options?.statusCode !== undefined) this.statusCode = options.statusCode;
+  }
+
+  /** Whether trying again later could succeed: not for a 4xx other than 408/429, nor bad config. */
+  get retryable(): boolean {
+    if (this.reason === 'unsupported' || this.reason === 'credentials') return false;
+    if (this.reason === 'status' && this.statusCode !== undefined) {
+      return this.statusCode >= 500 || this.statusCode === 408 || this.statusCode === 429;
+    }
+    return true;
+  }
+}
+
+/** What a delivery tells a target besides the payload. */
+export interface InvocationContext {
+  /** Stable across retries of one delivery, so that targets can de-duplicate. */
+  deliveryId?: string;
+  eventId?: string;
+}
+
+/** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */
+export interface Provider {
+  invoke(payload: string, context?: InvocationContext): Promise<Buffer>;
+}
+
+/** Makes the provider of one function from its config. */
+export type ProviderFactory<K extends FunctionType> = (config: ProviderConfigs[K]) => Provider;
+
+/** The factories of every function type, wired in one place. */
+export type ProviderFactories = { [K in FunctionType]: ProviderFactory<K> };

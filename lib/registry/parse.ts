@@ -1,0 +1,126 @@
+import { functionTypes, isFunctionType, validateProvider, type FunctionTarget } from '../providers/config';
+import { corsId, subscriptionId } from './ids';
+import { invalid, type ResourceNames, corsNames, eventTypeNames, functionNames, subscriptionNames } from './resources';
+import { HTTP_METHODS, type CorsConfig, type EventType, type FunctionRecord, type Metadata, type Subscription, type SubscriptionType } from './types';
+import { checkFields, checkShape, rules, type FieldCheck, type Shape } from './validation';
+
+type Body = Record<string, unknown>;
+
+const spaceCheck = (space: string): FieldCheck => ['Space', space, [rules.required, rules.minLength(3), rules.space]];
+const METHOD_RULE = rules.oneOf(HTTP_METHODS);
+
+/** The body as an object, or the contract's "doesn't validate" error in the JSON decoder's words. */
+function asObject(body: unknown, names: ResourceNames, goType: string): Body {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body as Body;
+  const kind = Array.isArray(body) ? 'array' : body === null ? 'null' : typeof body;
+  throw invalid(names, `json: cannot unmarshal ${kind} into Go value of type ${goType}`);
+}
+
+function validate(names: ResourceNames, body: Body, shape: Shape, fields: () => FieldCheck[]): void {
+  const detail = checkShape(names.struct, body, shape) ?? checkFields(names.struct, fields());
+  if (detail) throw invalid(names, detail);
+}
+
+/** Metadata to store: omitted when empty, so that responses never carry `{}` or `null`. */
+function metadataOf(body: Body): { metadata?: Metadata } {
+  const metadata = body.metadata as Metadata | undefined | null;
+  return metadata && Object.keys(metadata).length > 0 ? { metadata: { ...metadata } } : {};
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** A path as stored: absolute, `/` when absent. */
+export function normalisePath(path: unknown): string {
+  const text = str(path);
+  if (text === '') return '/';
+  return text.startsWith('/') ? text : `/${text}`;
+}
+
+/** A method as stored: upper-cased, `POST` when absent. */
+function normaliseMethod(method: unknown, fallback: string): string {
+  const text = str(method);
+  return text === '' ? fallback : text.toUpperCase();
+}
+
+/** Validates an event type body (create, or update with the name taken from the URL). */
+export function parseEventType(space: string, body: unknown, nameFromUrl?: string): EventType {
+  const b = asObject(body, eventTypeNames, 'event.Type');
+  const name = nameFromUrl ?? b.name;
+  validate(eventTypeNames, b, { name: 'string', authorizerId: 'string', metadata: 'stringMap' }, () => [
+    spaceCheck(space),
+    ['Name', name, [rules.required, rules.eventType]],
+    ['AuthorizerID', b.authorizerId, [rules.optional(rules.functionId)]],
+  ]);
+  const authorizerId = str(b.authorizerId);
+  return { space, name: str(name), ...(authorizerId ? { authorizerId } : {}), ...metadataOf(b) };
+}
+
+/** Validates a function body, including its provider config for its type. */
+export function parseFunction(space: string, body: unknown, idFromUrl?: string): FunctionRecord {
+  const b = asObject(body, functionNames, 'function.Function');
+  const functionId = idFromUrl ?? b.functionId;
+  validate(functionNames, b, { functionId: 'string', type: 'string', provider: 'object', metadata: 'stringMap' }, () => [
+    spaceCheck(space),
+    ['ID', functionId, [rules.required, rules.functionId]],
+    ['Type', b.type, [rules.required, rules.oneOf(functionTypes)]],
+    ['Provider', b.provider, [rules.required]],
+  ]);
+  const type = b.type;
+  if (!isFunctionType(type)) throw invalid(functionNames, `unknown function type "${String(type)}"`);
+  const provider = b.provider as Body;
+  const detail = validateProvider(type, provider);
+  if (detail) throw invalid(functionNames, detail);
+  const target = { type, provider: { ...provider } } as unknown as FunctionTarget;
+  return { space, functionId: str(functionId), ...target, ...metadataOf(b) };
+}
+
+/** Validates a subscription body and derives its ID; validation comes before any existence check. */
+export function parseSubscription(space: string, body: unknown): Subscription {
+  const b = asObject(body, subscriptionNames, 'subscription.Subscription');
+  const shape: Shape = { type: 'string', eventType: 'string', functionId: 'string', path: 'string', method: 'string', metadata: 'stringMap' };
+  const path = normalisePath(b.path);
+  const method = normaliseMethod(b.method, 'POST');
+  validate(subscriptionNames, b, shape, () => [
+    spaceCheck(space),
+    ['Type', b.type, [rules.required, rules.oneOf(['async', 'sync'])]],
+    ['EventType', b.eventType, [rules.required, rules.eventType]],
+    ['FunctionID', b.functionId, [rules.required, rules.functionId]],
+    ['Path', path, [rules.required, rules.urlPath]],
+    ['Method', method, [METHOD_RULE]],
+  ]);
+  const fields = { type: b.type as SubscriptionType, eventType: str(b.eventType), functionId: str(b.functionId), path, method };
+  return { space, subscriptionId: subscriptionId(fields), ...fields, ...metadataOf(b) };
+}
+
+/** Validates a CORS configuration body, filling the contract's defaults, and derives its ID. */
+export function parseCors(space: string, body: unknown): CorsConfig {
+  const b = asObject(body, corsNames, 'cors.CORS');
+  const shape: Shape = {
+    method: 'string',
+    path: 'string',
+    allowedOrigins: 'string[]',
+    allowedMethods: 'string[]',
+    allowedHeaders: 'string[]',
+    allowCredentials: 'boolean',
+    metadata: 'stringMap',
+  };
+  const path = normalisePath(b.path);
+  const method = normaliseMethod(b.method, '');
+  validate(corsNames, b, shape, () => [
+    spaceCheck(space),
+    ['Method', method, [rules.required, METHOD_RULE]],
+    ['Path', path, [rules.required, rules.urlPath]],
+  ]);
+  const list = (v: unknown, fallback: string[]): string[] => (Array.isArray(v) && v.length > 0 ? (v as string[]) : fallback);
+  return {
+    space,
+    corsId: corsId({ method, path }),
+    method,
+    path,
+    allowedOrigins: list(b.allowedOrigins, ['*']),
+    allowedMethods: list(b.allowedMethods, ['HEAD', 'GET', 'POST']).map((m) => m.toUpperCase()),
+    allowedHeaders: list(b.allowedHeaders, ['Origin', 'Accept', 'Content-Type']),
+    allowCredentials: b.allowCredentials === true,
+    ...metadataOf(b),
+  };
+}
