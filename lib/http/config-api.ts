@@ -1,0 +1,156 @@
+import FindMyWay from 'find-my-way';
+import { publicMessage } from '../errors';
+import type { IncomingRequest } from '../events/request';
+import { errorResponse, jsonResponse, type GatewayResponse } from '../gateway/response';
+import type { GatewayMetrics } from '../gateway/metrics';
+import type { Logger } from '../logger';
+import { corsNames, eventTypeNames, functionNames, invalid, subscriptionNames, type ResourceNames } from '../registry/resources';
+import type { MetadataFilter, RegistryService } from '../registry/service';
+
+/** What a Config API handler gets: the space, the resource ID from the URL, the body and the list filter. */
+interface ConfigCall {
+  space: string;
+  id: string;
+  body: () => unknown;
+  filter: MetadataFilter;
+}
+
+interface ConfigRoute {
+  resource: string;
+  operation: string;
+  handle: (call: ConfigCall) => Promise<GatewayResponse>;
+}
+
+export interface ConfigApiDeps {
+  registry: RegistryService;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** The Prometheus exposition for `GET /v1/metrics`. */
+  renderMetrics: () => Promise<{ contentType: string; body: string }>;
+}
+
+const NO_CONTENT: GatewayResponse = { statusCode: 204, headers: {}, body: '' };
+
+/** JSON body of a request; a malformed one is the resource's "doesn't validate" error. */
+function jsonBody(req: IncomingRequest, names: ResourceNames): () => unknown {
+  return () => {
+    const text = req.body.toString('utf8');
+    if (text.trim() === '') throw invalid(names, 'unexpected end of JSON input');
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw invalid(names, `malformed JSON: ${(err as Error).message}`);
+    }
+  };
+}
+
+/** `metadata.<key>=<value>` query parameters. */
+function metadataFilter(query: string): MetadataFilter {
+  const filter: MetadataFilter = {};
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (key.startsWith('metadata.') && key.length > 'metadata.'.length) filter[key.slice('metadata.'.length)] = value;
+  }
+  return filter;
+}
+
+/**
+ * The Config API as a function from request to response, usable behind node:http and API Gateway
+ * alike. Routing is find-my-way's; the registry service does the work.
+ */
+export class ConfigApi {
+  private readonly router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1000 });
+  private readonly names = new Map<string, ResourceNames>();
+
+  constructor(private readonly deps: ConfigApiDeps) {
+    this.addResource('eventtypes', 'eventTypes', eventTypeNames, {
+      create: (c) => deps.registry.createEventType(c.space, c.body()),
+      get: (c) => deps.registry.getEventType(c.space, c.id),
+      list: (c) => deps.registry.listEventTypes(c.space, c.filter),
+      update: (c) => deps.registry.updateEventType(c.space, c.id, c.body()),
+      remove: (c) => deps.registry.deleteEventType(c.space, c.id),
+    });
+    this.addResource('functions', 'functions', functionNames, {
+      create: (c) => deps.registry.createFunction(c.space, c.body()),
+      get: (c) => deps.registry.getFunction(c.space, c.id),
+      list: (c) => deps.registry.listFunctions(c.space, c.filter),
+      update: (c) => deps.registry.updateFunction(c.space, c.id, c.body()),
+      remove: (c) => deps.registry.deleteFunction(c.space, c.id),
+    });
+    this.addResource('subscriptions', 'subscriptions', subscriptionNames, {
+      create: (c) => deps.registry.createSubscription(c.space, c.body()),
+      get: (c) => deps.registry.getSubscription(c.space, c.id),
+      list: (c) => deps.registry.listSubscriptions(c.space, c.filter),
+      update: (c) => deps.registry.updateSubscription(c.space, c.id, c.body()),
+      remove: (c) => deps.registry.deleteSubscription(c.space, c.id),
+    });
+    this.addResource('cors', 'cors', corsNames, {
+      create: (c) => deps.registry.createCors(c.space, c.body()),
+      get: (c) => deps.registry.getCors(c.space, c.id),
+      list: (c) => deps.registry.listCors(c.space, c.filter),
+      update: (c) => deps.registry.updateCors(c.space, c.id, c.body()),
+      remove: (c) => deps.registry.deleteCors(c.space, c.id),
+    });
+  }
+
+  /** Handles one request; never throws. */
+  async handle(req: IncomingRequest): Promise<GatewayResponse> {
+    if (req.method === 'GET' && req.path === '/v1/status') return jsonResponse(200, { status: 'ok' });
+    if (req.method === 'GET' && req.path === '/v1/metrics') {
+      const { contentType, body } = await this.deps.renderMetrics();
+      return { statusCode: 200, headers: { 'content-type': contentType }, body };
+    }
+    const found = this.router.find(req.method as FindMyWay.HTTPMethod, req.path);
+    if (!found) return errorResponse(404, `Not found: ${req.method} ${req.path}`);
+    const route = found.store as ConfigRoute;
+    const segments = req.path.split('/');
+    const space = decodeParam(segments[3] ?? '');
+    // IDs are matched as sent (a CORS ID stays escaped), so take the raw segment rather than the decoded param.
+    const id = segments[5] ?? '';
+    const names = this.names.get(route.resource) as ResourceNames;
+    const call: ConfigCall = { space, id, body: jsonBody(req, names), filter: metadataFilter(req.query) };
+    const started = performance.now();
+    try {
+      return await route.handle(call);
+    } catch (err) {
+      const { statusCode, message } = publicMessage(err);
+      if (statusCode >= 500) this.deps.logger.error({ err }, 'config request failed');
+      return errorResponse(statusCode, message);
+    } finally {
+      this.deps.metrics.configRequest(space, route.resource, route.operation, (performance.now() - started) / 1000);
+    }
+  }
+
+  private addResource(
+    segment: string,
+    listKey: string,
+    names: ResourceNames,
+    ops: {
+      create: (c: ConfigCall) => Promise<unknown>;
+      get: (c: ConfigCall) => Promise<unknown>;
+      list: (c: ConfigCall) => Promise<unknown[]>;
+      update: (c: ConfigCall) => Promise<unknown>;
+      remove: (c: ConfigCall) => Promise<void>;
+    },
+  ): void {
+    this.names.set(segment, names);
+    const base = `/v1/spaces/:space/${segment}`;
+    const on = (method: FindMyWay.HTTPMethod, path: string, operation: string, handle: ConfigRoute['handle']) =>
+      this.router.on(method, path, () => {}, { resource: segment, operation, handle } satisfies ConfigRoute);
+    on('POST', base, 'create', async (c) => jsonResponse(201, await ops.create(c)));
+    on('GET', base, 'list', async (c) => jsonResponse(200, { [listKey]: await ops.list(c) }));
+    on('GET', `${base}/:id`, 'get', async (c) => jsonResponse(200, await ops.get(c)));
+    on('PUT', `${base}/:id`, 'update', async (c) => jsonResponse(200, await ops.update(c)));
+    on('DELETE', `${base}/:id`, 'delete', async (c) => {
+      await ops.remove(c);
+      return NO_CONTENT;
+    });
+  }
+}
+
+function decodeParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+
+/** The command line of the local server, as in the original gateway (contract §6). */
+export interface CliOptions {
+  dev: boolean;
+  configPort: number;
+  eventsPort: number;
+  host: string;
+  embedDataDir: string;
+  configTls?: { cert: string; key: string };
+  eventsTls?: { cert: string; key: string };
+  logLevel: string;
+  logFormat: 'text' | 'json';
+  workers: number;
+  workersBacklog: number;
+  eventsBodyLimit: number;
+}
+
+/** What the command line asks for: run, or print something and exit. */
+export type CliRequest = { kind: 'run'; options: CliOptions } | { kind: 'print'; text: string; exitCode: number };
+
+export const HELP = `Usage: event-gateway [flags]
+
+Event Gateway: an API gateway and pub/sub router for serverless functions.
+
+Flags (both --flag=value and --flag value work; -flag is accepted too):
+  --dev                     development mode: embedded store, human-readable logs
+  --config-port <port>      port of the Config API (default 4001)
+  --events-port <port>      port of the Events API (default 4000)
+  --host <address>          address both APIs listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --embed-data-dir <dir>    where the embedded store keeps its data (default ./event-gateway-data)
+  --config-tls-cert <file>  TLS certificate of the Config API (with --config-tls-key)
+  --config-tls-key <file>   TLS key of the Config API
+  --events-tls-cert <file>  TLS certificate of the Events API (with --events-tls-key)
+  --events-tls-key <file>   TLS key of the Events API
+  --log-level <level>       debug, info, warn or error (default info)
+  --log-format <format>     text or json (default json; text with --dev)
+  --workers <n>             async delivery workers (default 64)
+  --workers-backlog <n>     async deliveries waiting for a worker before events are dropped (default 10000)
+  --events-body-limit <n>   largest accepted event body, in bytes (default 1048576)
+  --version                 print the version and exit
+  --help                    print this help and exit
+`;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+class UsageError extends Error {}
+
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function tlsPair(kind: string, cert: string | undefined, key: string | undefined) {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new UsageError(`--${kind}-tls-cert and --${kind}-tls-key must be given together`);
+  return { cert, key };
+}
+
+/** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
+function normaliseDashes(args: string[]): string[] {
+  return args.map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg));
+}
+
+/** Parses the command line; never exits itself. */
+export function parseCommandLine(args: string[], version: string): CliRequest {
+  try {
+    const { values } = parseArgs({
+      args: normaliseDashes(args),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        dev: { type: 'boolean', default: false },
+        'config-port': { type: 'string' },
+        'events-port': { type: 'string' },
+        host: { type: 'string' },
+        'embed-data-dir': { type: 'string' },
+        'config-tls-cert': { type: 'string' },
+        'config-tls-key': { type: 'string' },
+        'events-tls-cert': { type: 'string' },
+        'events-tls-key': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        workers: { type: 'string' },
+        'workers-backlog': { type: 'string' },
+        'events-body-limit': { type: 'string' },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) return { kind: 'print', text: HELP, exitCode: 0 };
+    if (values.version) return { kind: 'print', text: `event-gateway ${version}\n`, exitCode: 0 };
+    const logLevel = values['log-level'] ?? 'info';
+    if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+    const logFormat = values['log-format'] ?? (values.dev ? 'text' : 'json');
+    if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError('--log-format must be text or json');
+    return {
+      kind: 'run',
+      options: {
+        dev: values.dev ?? false,
+        configPort: integer('config-port', values['config-port'], 4001, 0, 65535),
+        eventsPort: integer('events-port', values['events-port'], 4000, 0, 65535),
+        host: values.host ?? '127.0.0.1',
+        embedDataDir: resolve(values['embed-data-dir'] ?? 'event-gateway-data'),
+        configTls: tlsPair('config', values['config-tls-cert'], values['config-tls-key']),
+        eventsTls: tlsPair('events', values['events-tls-cert'], values['events-tls-key']),
+        logLevel,
+        logFormat,
+        workers: integer('workers', values.workers, 64, 1, 10_000),
+        workersBacklog: integer('workers-backlog', values['workers-backlog'], 10_000, 1, 10_000_000),
+        eventsBodyLimit: integer('events-body-limit', values['events-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+      },
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { kind: 'print', text: `event-gateway: ${message}\nRun event-gateway --help for the flags.\n`, exitCode: 2 };
+  }
+}
