@@ -1,0 +1,113 @@
+import { ValidationError } from '../../lib/errors';
+import { GATEWAY_SOURCE } from '../../lib/events/cloudevent';
+import { eventFromRequest, normaliseData } from '../../lib/events/parse';
+import type { IncomingRequest } from '../../lib/events/request';
+
+function request(overrides: Partial<IncomingRequest>): IncomingRequest {
+  return { method: 'POST', path: '/', query: '', headers: {}, body: Buffer.alloc(0), host: 'localhost:4000', ...overrides };
+}
+
+const validEvent = { eventType: 'user.created', cloudEventsVersion: '0.1', source: '/services/users', eventID: '1', data: { id: 7 } };
+
+describe('turning a request into an event', () => {
+  it('takes a structured CloudEvent as it is', () => {
+    const event = eventFromRequest(
+      request({ headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' }, body: Buffer.from(JSON.stringify(validEvent)) }),
+    );
+    expect(event).toEqual(validEvent);
+  });
+
+  it('rejects a structured CloudEvent without its required attributes, naming them', () => {
+    const body = Buffer.from(JSON.stringify({ eventType: 'x', source: 'not a uri' }));
+    const act = () => eventFromRequest(request({ headers: { 'content-type': 'application/cloudevents+json' }, body }));
+    expect(act).toThrow(ValidationError);
+    expect(act).toThrow(/^CloudEvent doesn't validate: .*'CloudEvent.CloudEventsVersion'.*required/s);
+    expect(act).toThrow(/'Source' failed on the 'uri' tag/);
+  });
+
+  it('rejects malformed JSON in a structured CloudEvent with a clear message', () => {
+    const act = () => eventFromRequest(request({ headers: { 'content-type': 'application/cloudevents+json' }, body: Buffer.from('{nope') }));
+    expect(act).toThrow(/^CloudEvent doesn't validate: malformed JSON body/);
+  });
+
+  it('builds a binary CloudEvent from CE- headers, with extensions and the body as data', () => {
+    const event = eventFromRequest(
+      request({
+        headers: {
+          'content-type': 'application/json',
+          'ce-eventtype': 'order.placed',
+          'ce-cloudeventsversion': '0.1',
+          'ce-source': 'https://shop.example/orders',
+          'ce-eventid': 'abc',
+          'ce-eventtime': '2018-04-05T17:31:00Z',
+          'ce-x-tenant': 'acme',
+        },
+        body: Buffer.from('{"total":3}'),
+      }),
+    );
+    expect(event).toEqual({
+      eventType: 'order.placed',
+      cloudEventsVersion: '0.1',
+      source: 'https://shop.example/orders',
+      eventID: 'abc',
+      eventTime: '2018-04-05T17:31:00Z',
+      contentType: 'application/json',
+      extensions: { tenant: 'acme' },
+      data: { total: 3 },
+    });
+  });
+
+  it('wraps a body sent with the legacy Event header as data of a new event', () => {
+    const event = eventFromRequest(request({ headers: { event: 'pageVisited', 'content-type': 'text/plain' }, body: Buffer.from('hi') }));
+    expect(event.eventType).toBe('pageVisited');
+    expect(event.source).toBe(GATEWAY_SOURCE);
+    expect(event.cloudEventsVersion).toBe('0.1');
+    expect(event.data).toBe(Buffer.from('hi').toString('base64'));
+    expect(event.extensions).toEqual({ eventgateway: { transformed: 'true', 'transformation-version': '0.1' } });
+  });
+
+  it('uses a valid CloudEvent body sent with the legacy Event header as it is', () => {
+    const event = eventFromRequest(request({ headers: { event: 'ignored', 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(validEvent)) }));
+    expect(event).toEqual(validEvent);
+  });
+
+  it('describes any other request as an http.request event', () => {
+    const event = eventFromRequest(
+      request({
+        method: 'GET',
+        path: '/users/1',
+        query: 'a=1&a=2&b=x',
+        headers: { 'x-custom': ['one', 'two'], 'content-type': 'application/json' },
+        body: Buffer.from('{"k":true}'),
+      }),
+    );
+    expect(event.eventType).toBe('http.request');
+    expect(event.data).toEqual({
+      path: '/users/1',
+      method: 'GET',
+      headers: { 'X-Custom': 'one, two', 'Content-Type': 'application/json' },
+      host: 'localhost:4000',
+      query: { a: ['1', '2'], b: ['x'] },
+      params: {},
+      body: { k: true },
+    });
+    expect(event.eventID).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('data normalisation', () => {
+  it.each([
+    ['application/json', '{"a":1}', { a: 1 }],
+    ['application/vnd.api+json', '[1,2]', [1, 2]],
+    ['application/x-www-form-urlencoded', 'a=1&b=2', 'a=1&b=2'],
+    ['multipart/form-data; boundary=x', '--x--', '--x--'],
+    ['image/png', 'PNG', Buffer.from('PNG').toString('base64')],
+    [undefined, 'raw', Buffer.from('raw').toString('base64')],
+  ])('turns a %s body into the right data', (contentType, body, expected) => {
+    expect(normaliseData(contentType, Buffer.from(body))).toEqual(expected);
+  });
+
+  it('keeps a JSON body that does not parse as bytes instead of losing it', () => {
+    expect(normaliseData('application/json', Buffer.from('{oops'))).toBe(Buffer.from('{oops').toString('base64'));
+  });
+});

@@ -1,0 +1,48 @@
+import { PathConflictError, PathTree } from '../../lib/routing/path-tree';
+
+function treeWith(...routes: string[]): PathTree<string> {
+  const tree = new PathTree<string>();
+  for (const route of routes) tree.add(route, route);
+  return tree;
+}
+
+describe('PathTree', () => {
+  it('matches static routes exactly, ignoring a trailing slash', () => {
+    const tree = treeWith('/', '/users', '/users/all');
+    expect(tree.match('/')?.value).toBe('/');
+    expect(tree.match('/users/')?.value).toBe('/users');
+    expect(tree.match('/users/all')?.value).toBe('/users/all');
+    expect(tree.match('/users/none')).toBeUndefined();
+  });
+
+  it('binds parameters and decodes their values', () => {
+    const tree = treeWith('/users/:id/posts/:postId');
+    expect(tree.match('/users/a%20b/posts/7')).toEqual({ value: '/users/:id/posts/:postId', params: { id: 'a b', postId: '7' } });
+    expect(tree.match('/users/1/posts')).toBeUndefined();
+  });
+
+  it('gives a final wildcard the rest of the path', () => {
+    const tree = treeWith('/files/*rest');
+    expect(tree.match('/files/a/b/c.txt')).toEqual({ value: '/files/*rest', params: { rest: 'a/b/c.txt' } });
+  });
+
+  it.each([
+    ['a static segment where a parameter is registered', ['/users/:id'], '/users/me'],
+    ['a parameter where a static segment is registered', ['/users/me'], '/users/:id'],
+    ['two parameters of different names at the same place', ['/users/:id'], '/users/:name'],
+    ['a static segment beside a wildcard', ['/files/*rest'], '/files/x'],
+    ['a route after a wildcard', ['/files/*rest'], '/files/:id/x'],
+    ['a wildcard beside a static segment', ['/files/x'], '/files/*rest'],
+    ['a wildcard that is not last', [], '/files/*rest/x'],
+    ['the same route twice', ['/a/:id'], '/a/:id'],
+  ])('rejects %s', (_name, existing, route) => {
+    const tree = treeWith(...existing);
+    expect(() => tree.add(route, route)).toThrow(PathConflictError);
+  });
+
+  it('accepts the same parameter name shared by sibling routes', () => {
+    const tree = treeWith('/users/:id', '/users/:id/posts');
+    expect(tree.match('/users/3/posts')?.params).toEqual({ id: '3' });
+    expect(tree.size).toBe(2);
+  });
+});
