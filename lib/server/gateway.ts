@@ -86,14 +86,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   registry.onChange(() => routing.invalidate());
   const queue = options.queue ?? new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog });
   const router = new EventRouter({ routing, queue, metrics, logger });
-  queue.start(async (delivery) => {
-    try {
-      await router.deliver(delivery);
-    } finally {
-      metrics.setBacklog(queue.backlog());
-    }
-  });
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics: () => metrics.render() });
+  queue.start(router.deliver);
+  const renderMetrics = () => {
+    metrics.setBacklog(queue.backlog());
+    return metrics.render();
+  };
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics });
 
   const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }));
   const configServer = createServer(options.configTls, nodeListener((req) => configApi.handle(req), { bodyLimit: options.configBodyLimit ?? MB, logger }));

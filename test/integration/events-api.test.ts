@@ -303,5 +303,17 @@ describe('Events API', () => {
       expect(text).toContain(`eventgateway_subscriptions_total{space="${space}"} 1`);
       expect(text).toMatch(/eventgateway_events_custom_processing_seconds_count \d+/);
     });
+
+    it('report an empty backlog once deliveries are done', async () => {
+      await subscribe(gw, { space, type: 'async', eventType: 'drained', functionId: 'a', url: target.url, path: `/${space}` });
+      await emit(`/${space}`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: cloudEvent('drained') });
+      await target.waitFor(1);
+      let text = '';
+      for (let i = 0; i < 50 && !text.includes('eventgateway_events_backlog 0'); i++) {
+        text = await (await fetch(`${gw.configUrl}/v1/metrics`)).text();
+        if (!text.includes('eventgateway_events_backlog 0')) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(text).toContain('eventgateway_events_backlog 0');
+    });
   });
 });
