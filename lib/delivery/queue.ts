@@ -9,6 +9,8 @@ export interface Delivery {
   eventId: string;
   /** The event, serialised once for every subscriber of it. */
   payload: string;
+  /** The subscription's retry policy, when it set one. */
+  retry?: RetryPolicy;
 }
 
 /** Calls the target of one delivery; rejects when the call failed. */
@@ -27,4 +29,48 @@ export interface DeliveryQueue {
   backlog(): number;
   /** Stops accepting and resolves once accepted work is finished (or kept, where durable). */
   drain(): Promise<void>;
+}
+
+/** How long and how often a failed delivery is retried before it is dead-lettered. */
+export interface RetryPolicy {
+  maxAttempts: number;
+  maxAgeSeconds: number;
+}
+
+/** A failed delivery attempt, with whether trying again later could succeed. */
+export class DeliveryFailure extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DeliveryFailure';
+  }
+}
+
+/** A delivery that ran out of retries, kept for an operator to inspect, replay or delete. */
+export interface DeadLetter {
+  deliveryId: string;
+  space: string;
+  subscriptionId: string;
+  functionId: string;
+  eventType: string;
+  eventId: string;
+  attempts: number;
+  /** When the event was accepted, ISO 8601. */
+  acceptedAt: string;
+  /** When it was dead-lettered, ISO 8601. */
+  deadLetteredAt: string;
+  error: string;
+  event: unknown;
+}
+
+/** Where dead letters are kept: listed, replayed into delivery, deleted. */
+export interface DeadLetters {
+  list(space: string): Promise<DeadLetter[]>;
+  /** Puts dead letters of a space (one, or all when `deliveryId` is absent) back into delivery; returns how many. */
+  replay(space: string, deliveryId?: string): Promise<number>;
+  /** Deletes dead letters of a space (one, or all); returns how many. */
+  remove(space: string, deliveryId?: string): Promise<number>;
 }

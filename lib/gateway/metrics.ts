@@ -7,6 +7,12 @@ export interface GatewayMetrics {
   /** Time spent delivering one event to one target, in seconds. */
   observeProcessing(seconds: number): void;
   configRequest(space: string, resource: string, operation: string, seconds: number): void;
+  /** A failed async delivery that will be tried again. */
+  deliveryRetried(space: string, type: string): void;
+  /** An async delivery that ran out of retries. */
+  deliveryDeadLettered(space: string, type: string): void;
+  /** Time from accepting an event to delivering it to one subscriber, in seconds. */
+  observeDeliveryLatency(seconds: number): void;
 }
 
 /** Metrics that go nowhere, for tests and tools that do not report. */
@@ -17,4 +23,7 @@ export const noMetrics: GatewayMetrics = {
   setBacklog: () => {},
   observeProcessing: () => {},
   configRequest: () => {},
+  deliveryRetried: () => {},
+  deliveryDeadLettered: () => {},
+  observeDeliveryLatency: () => {},
 };

@@ -3,7 +3,7 @@ import { FunctionCallError, GatewayError, ValidationError, publicMessage } from 
 import { HTTP_REQUEST_EVENT, isSystemEventType, type CloudEventV01 } from '../events/cloudevent';
 import { eventFromRequest, flattenHeaders, parseQuery, type HttpRequestData } from '../events/parse';
 import { headerValue, type IncomingRequest } from '../events/request';
-import type { Delivery, DeliveryQueue } from '../delivery/queue';
+import { DeliveryFailure, type Delivery, type DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
 import { TargetError } from '../providers/provider';
 import type { Route, RoutedFunction, RoutingTable } from '../routing/table';
@@ -54,12 +54,15 @@ export class EventRouter {
   deliver = async (delivery: Delivery): Promise<void> => {
     const table = await this.deps.routing.current();
     const fn = table.function(delivery.space, delivery.functionId);
-    if (!fn) {
-      this.deps.logger.warn({ delivery: delivery.deliveryId, functionId: delivery.functionId }, 'function of a queued delivery is gone; dropped');
-      return;
-    }
+    if (!fn) throw new DeliveryFailure(`function "${delivery.functionId}" is not registered any more`, false);
     const context = { deliveryId: delivery.deliveryId, eventId: delivery.eventId };
-    await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
+    try {
+      await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
+    } catch (err) {
+      const cause = err instanceof FunctionCallError ? err.cause : err;
+      const retryable = cause instanceof TargetError ? cause.retryable : true;
+      throw new DeliveryFailure(cause instanceof Error ? cause.message : String(cause), retryable, { cause });
+    }
   };
 
   private async route(req: IncomingRequest): Promise<GatewayResponse> {
@@ -151,6 +154,7 @@ export class EventRouter {
       eventType: event.eventType,
       eventId: event.eventID,
       payload,
+      ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
     }));
     const refused = await this.deps.queue.enqueue(deliveries);
     for (const delivery of refused) {

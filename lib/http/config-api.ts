@@ -1,5 +1,6 @@
 import FindMyWay from 'find-my-way';
-import { publicMessage } from '../errors';
+import type { DeadLetters } from '../delivery/queue';
+import { GatewayError, NotFoundError, publicMessage } from '../errors';
 import type { IncomingRequest } from '../events/request';
 import { errorResponse, jsonResponse, type GatewayResponse } from '../gateway/response';
 import type { GatewayMetrics } from '../gateway/metrics';
@@ -27,7 +28,17 @@ export interface ConfigApiDeps {
   logger: Logger;
   /** The Prometheus exposition for `GET /v1/metrics`. */
   renderMetrics: () => Promise<{ contentType: string; body: string }>;
+  /** Dead letters of async delivery; absent when delivery keeps none (the in-memory mode). */
+  deadLetters?: DeadLetters;
 }
+
+const NO_DEAD_LETTERS = 'Dead letters are kept only with durable delivery (--delivery=durable).';
+const deadLetterNames: ResourceNames = {
+  invalid: 'Dead letter',
+  struct: 'DeadLetter',
+  exists: (id) => `Dead letter "${id}" already exists.`,
+  missing: (id) => `Dead letter "${id}" not found.`,
+};
 
 const NO_CONTENT: GatewayResponse = { statusCode: 204, headers: {}, body: '' };
 
@@ -90,6 +101,7 @@ export class ConfigApi {
       update: (c) => deps.registry.updateCors(c.space, c.id, c.body()),
       remove: (c) => deps.registry.deleteCors(c.space, c.id),
     });
+    this.addDeadLetterRoutes(deps.deadLetters);
   }
 
   /** Handles one request; never throws. */
@@ -118,6 +130,33 @@ export class ConfigApi {
     } finally {
       this.deps.metrics.configRequest(space, route.resource, route.operation, (performance.now() - started) / 1000);
     }
+  }
+
+  /** (ext) Dead letters: list, replay one or all, delete one or all. */
+  private addDeadLetterRoutes(deadLetters: DeadLetters | undefined): void {
+    const base = '/v1/spaces/:space/deadletters';
+    this.names.set('deadletters', deadLetterNames);
+    const on = (method: FindMyWay.HTTPMethod, path: string, operation: string, handle: (d: DeadLetters, c: ConfigCall) => Promise<GatewayResponse>) =>
+      this.router.on(method, path, () => {}, {
+        resource: 'deadletters',
+        operation,
+        handle: (c) => (deadLetters ? handle(deadLetters, c) : Promise.reject(new GatewayError(NO_DEAD_LETTERS, 501, { expose: true }))),
+      } satisfies ConfigRoute);
+    const mustExist = (count: number, id: string) => {
+      if (count === 0) throw new NotFoundError(`Dead letter "${id}" not found.`);
+    };
+    on('GET', base, 'list', async (d, c) => jsonResponse(200, { deadLetters: await d.list(c.space) }));
+    on('POST', `${base}/replay`, 'replay', async (d, c) => jsonResponse(202, { replayed: await d.replay(c.space) }));
+    on('POST', `${base}/:id/replay`, 'replay', async (d, c) => {
+      const replayed = await d.replay(c.space, c.id);
+      mustExist(replayed, c.id);
+      return jsonResponse(202, { replayed });
+    });
+    on('DELETE', base, 'delete', async (d, c) => jsonResponse(200, { deleted: await d.remove(c.space) }));
+    on('DELETE', `${base}/:id`, 'delete', async (d, c) => {
+      mustExist(await d.remove(c.space, c.id), c.id);
+      return NO_CONTENT;
+    });
   }
 
   private addResource(

@@ -13,6 +13,9 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly processing: Histogram;
   private readonly configRequests: Counter<'space' | 'resource' | 'operation'>;
   private readonly configDuration: Histogram;
+  private readonly retried: Counter<'space' | 'type'>;
+  private readonly deadLettered: Counter<'space' | 'type'>;
+  private readonly deliveryLatency: Histogram;
 
   constructor(store: RegistryStore) {
     const registers = [this.registry];
@@ -37,6 +40,14 @@ export class PrometheusMetrics implements GatewayMetrics {
       name: 'eventgateway_config_request_duration_seconds',
       help: 'Config API request duration.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.retried = new Counter({ name: 'eventgateway_deliveries_retried_total', help: 'Async delivery attempts that failed and will be retried.', labelNames, registers });
+    this.deadLettered = new Counter({ name: 'eventgateway_deliveries_deadlettered_total', help: 'Async deliveries that ran out of retries.', labelNames, registers });
+    this.deliveryLatency = new Histogram({
+      name: 'eventgateway_delivery_latency_seconds',
+      help: 'Time from accepting an event to delivering it to one subscriber.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
       registers,
     });
     const totals: Array<[string, RecordKind]> = [
@@ -78,6 +89,16 @@ export class PrometheusMetrics implements GatewayMetrics {
   configRequest(space: string, resource: string, operation: string, seconds: number): void {
     this.configRequests.inc({ space, resource, operation });
     this.configDuration.observe(seconds);
+  }
+
+  deliveryRetried(space: string, type: string): void {
+    this.retried.inc({ space, type });
+  }
+  deliveryDeadLettered(space: string, type: string): void {
+    this.deadLettered.inc({ space, type });
+  }
+  observeDeliveryLatency(seconds: number): void {
+    this.deliveryLatency.observe(seconds);
   }
 
   /** The text exposition and its content type. */

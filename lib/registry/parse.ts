@@ -2,7 +2,9 @@ import { functionTypes, isFunctionType, validateProvider, type FunctionTarget } 
 import { corsId, subscriptionId } from './ids';
 import { invalid, type ResourceNames, corsNames, eventTypeNames, functionNames, subscriptionNames } from './resources';
 import { HTTP_METHODS, type CorsConfig, type EventType, type FunctionRecord, type Metadata, type Subscription, type SubscriptionType } from './types';
-import { checkFields, checkShape, rules, type FieldCheck, type Shape } from './validation';
+import { checkFields, checkShape, rules, type FieldCheck, type Rule, type Shape } from './validation';
+import { DEFAULT_RETRY } from '../delivery/retry';
+import type { RetryPolicy } from '../delivery/queue';
 
 type Body = Record<string, unknown>;
 
@@ -77,7 +79,7 @@ export function parseFunction(space: string, body: unknown, idFromUrl?: string):
 /** Validates a subscription body and derives its ID; validation comes before any existence check. */
 export function parseSubscription(space: string, body: unknown): Subscription {
   const b = asObject(body, subscriptionNames, 'subscription.Subscription');
-  const shape: Shape = { type: 'string', eventType: 'string', functionId: 'string', path: 'string', method: 'string', metadata: 'stringMap' };
+  const shape: Shape = { type: 'string', eventType: 'string', functionId: 'string', path: 'string', method: 'string', retry: 'object', metadata: 'stringMap' };
   const path = normalisePath(b.path);
   const method = normaliseMethod(b.method, 'POST');
   validate(subscriptionNames, b, shape, () => [
@@ -87,9 +89,33 @@ export function parseSubscription(space: string, body: unknown): Subscription {
     ['FunctionID', b.functionId, [rules.required, rules.functionId]],
     ['Path', path, [rules.required, rules.urlPath]],
     ['Method', method, [METHOD_RULE]],
+    ...retryChecks(b.retry as Body | undefined),
   ]);
   const fields = { type: b.type as SubscriptionType, eventType: str(b.eventType), functionId: str(b.functionId), path, method };
-  return { space, subscriptionId: subscriptionId(fields), ...fields, ...metadataOf(b) };
+  return { space, subscriptionId: subscriptionId(fields), ...fields, ...retryOf(b.retry as Body | undefined), ...metadataOf(b) };
+}
+
+const MAX_ATTEMPTS = 1000;
+const MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+const intBetween = (min: number, max: number): Rule => [`min=${min},max=${max}`, (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max];
+
+/** (ext) `retry: {maxAttempts, maxAgeSeconds}`: both optional, whole numbers within bounds. */
+function retryChecks(retry: Body | undefined): FieldCheck[] {
+  if (!retry) return [];
+  return [
+    ['Retry.MaxAttempts', retry.maxAttempts, [rules.optional(intBetween(1, MAX_ATTEMPTS))]],
+    ['Retry.MaxAgeSeconds', retry.maxAgeSeconds, [rules.optional(intBetween(1, MAX_AGE_SECONDS))]],
+  ];
+}
+
+function retryOf(retry: Body | undefined): { retry?: RetryPolicy } {
+  if (!retry || (retry.maxAttempts === undefined && retry.maxAgeSeconds === undefined)) return {};
+  return {
+    retry: {
+      maxAttempts: (retry.maxAttempts as number | undefined) ?? DEFAULT_RETRY.maxAttempts,
+      maxAgeSeconds: (retry.maxAgeSeconds as number | undefined) ?? DEFAULT_RETRY.maxAgeSeconds,
+    },
+  };
 }
 
 /** Validates a CORS configuration body, filling the contract's defaults, and derives its ID. */

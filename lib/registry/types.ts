@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../delivery/queue';
 import type { FunctionTarget } from '../providers/config';
 
 /** String→string labels a client attaches to a resource and filters lists on. */
@@ -31,6 +32,8 @@ export interface Subscription {
   functionId: string;
   path: string;
   method: string;
+  /** (ext) How long and how often failed async deliveries are retried. */
+  retry?: RetryPolicy;
   metadata?: Metadata;
 }
 

@@ -15,6 +15,9 @@ export interface CliOptions {
   workers: number;
   workersBacklog: number;
   eventsBodyLimit: number;
+  delivery: 'durable' | 'memory';
+  retryMaxAttempts: number;
+  retryMaxAgeSeconds: number;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -37,8 +40,13 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
   --log-level <level>       debug, info, warn or error (default info)
   --log-format <format>     text or json (default json; text with --dev)
   --workers <n>             async delivery workers (default 64)
-  --workers-backlog <n>     async deliveries waiting for a worker before events are dropped (default 10000)
+  --workers-backlog <n>     memory delivery: deliveries waiting for a worker before events are dropped (default 10000)
   --events-body-limit <n>   largest accepted event body, in bytes (default 1048576)
+  --delivery <mode>         durable (default): async deliveries are stored before the 202, retried
+                            with backoff and dead-lettered; memory: the original's in-memory queue
+                            (a full backlog or a crash loses events)
+  --retry-max-attempts <n>  default attempts per async delivery (default 30; subscriptions may set their own)
+  --retry-max-age <s>       default seconds an async delivery is retried for (default 86400)
   --version                 print the version and exit
   --help                    print this help and exit
 `;
@@ -87,6 +95,9 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: { type: 'string' },
         'workers-backlog': { type: 'string' },
         'events-body-limit': { type: 'string' },
+        delivery: { type: 'string' },
+        'retry-max-attempts': { type: 'string' },
+        'retry-max-age': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -97,6 +108,8 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
     if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
     const logFormat = values['log-format'] ?? (values.dev ? 'text' : 'json');
     if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError('--log-format must be text or json');
+    const delivery = values.delivery ?? 'durable';
+    if (delivery !== 'durable' && delivery !== 'memory') throw new UsageError('--delivery must be durable or memory');
     return {
       kind: 'run',
       options: {
@@ -112,6 +125,9 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: integer('workers', values.workers, 64, 1, 10_000),
         workersBacklog: integer('workers-backlog', values['workers-backlog'], 10_000, 1, 10_000_000),
         eventsBodyLimit: integer('events-body-limit', values['events-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+        delivery,
+        retryMaxAttempts: integer('retry-max-attempts', values['retry-max-attempts'], 30, 1, 1000),
+        retryMaxAgeSeconds: integer('retry-max-age', values['retry-max-age'], 86_400, 1, 7 * 86_400),
       },
     };
   } catch (err) {

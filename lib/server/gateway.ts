@@ -3,7 +3,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { InProcessQueue } from '../delivery/in-process';
-import type { DeliveryQueue } from '../delivery/queue';
+import type { DeliveryQueue, RetryPolicy } from '../delivery/queue';
+import type { Backoff } from '../delivery/retry';
+import { DurableQueue } from '../delivery/sqlite';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
@@ -35,8 +37,12 @@ export interface GatewayOptions {
   eventsTls?: TlsFiles;
   configTls?: TlsFiles;
   providers?: ProviderDeps;
-  queue?: DeliveryQueue;
+  /** How async deliveries are kept: durable on disk (at least once) or in memory (the original's mode). */
+  delivery?: DeliveryOptions;
 }
+
+/** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
+export type DeliveryOptions = { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff } | { mode: 'memory' };
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -84,14 +90,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const providers = new ProviderCache(createProviderFactories(options.providers ?? defaultProviderDeps()));
   const routing = new RoutingCache(store, providers.providerFor, logger);
   registry.onChange(() => routing.invalidate());
-  const queue = options.queue ?? new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog });
+  const delivery = options.delivery ?? { mode: 'memory' };
+  const durable =
+    delivery.mode === 'durable'
+      ? new DurableQueue({ dataDir: delivery.dataDir, workers: options.workers, logger, metrics, defaultRetry: delivery.defaultRetry, backoff: delivery.backoff })
+      : undefined;
+  const queue: DeliveryQueue = durable ?? new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog });
   const router = new EventRouter({ routing, queue, metrics, logger });
   queue.start(router.deliver);
   const renderMetrics = () => {
     metrics.setBacklog(queue.backlog());
     return metrics.render();
   };
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics });
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(durable ? { deadLetters: durable } : {}) });
 
   const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }));
   const configServer = createServer(options.configTls, nodeListener((req) => configApi.handle(req), { bodyLimit: options.configBodyLimit ?? MB, logger }));

@@ -31,11 +31,15 @@ export async function main(args: string[], version: string): Promise<void> {
     workers: options.workers,
     workersBacklog: options.workersBacklog,
     eventsBodyLimit: options.eventsBodyLimit,
+    delivery:
+      options.delivery === 'durable'
+        ? { mode: 'durable', dataDir: options.embedDataDir, defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds } }
+        : { mode: 'memory' },
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
   });
   logger.info(
-    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, dev: options.dev },
+    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: options.delivery, dev: options.dev },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   let stopping = false;

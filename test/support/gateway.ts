@@ -26,6 +26,8 @@ export async function startTestGateway(overrides: Partial<GatewayOptions> & { da
     configPort: 0,
     workers: 8,
     workersBacklog: 1000,
+    // Durable delivery with a quick backoff, so that retry tests take milliseconds, not minutes.
+    delivery: { mode: 'durable', dataDir, backoff: { baseMs: 20, capMs: 200 } },
     ...overrides,
   });
   return {

@@ -37,10 +37,15 @@ export class TestTarget {
     });
   }
 
-  static async start(): Promise<TestTarget> {
+  /** Starts a target; give `port` to bring a stopped target back at its old address. */
+  static async start(port = 0): Promise<TestTarget> {
     const target = new TestTarget();
-    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => target.server.listen(port, '127.0.0.1', resolve));
     return target;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   get url(): string {

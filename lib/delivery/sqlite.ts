@@ -1,0 +1,395 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '../logger';
+import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
+import {
+  DeliveryFailure,
+  type DeadLetter,
+  type DeadLetters,
+  type Delivery,
+  type DeliveryHandler,
+  type DeliveryQueue,
+  type RetryPolicy,
+} from './queue';
+
+/** What the durable queue reports; a subset of the gateway's metrics. */
+export interface DeliveryMetrics {
+  deliveryRetried(space: string, type: string): void;
+  deliveryDeadLettered(space: string, type: string): void;
+  observeDeliveryLatency(seconds: number): void;
+}
+
+export interface DurableQueueOptions {
+  dataDir: string;
+  workers: number;
+  logger: Logger;
+  metrics: DeliveryMetrics;
+  defaultRetry?: RetryPolicy;
+  backoff?: Backoff;
+  /** Deliveries held in memory, ready for a worker; the rest wait on disk. */
+  memoryLimit?: number;
+}
+
+interface Row {
+  id: string;
+  space: string;
+  subscription_id: string;
+  function_id: string;
+  event_type: string;
+  event_id: string;
+  payload: string;
+  retry: string | null;
+  attempts: number;
+  accepted_at: number;
+  next_at: number;
+  state: 'pending' | 'dead';
+  last_error: string | null;
+  dead_at: number | null;
+}
+
+/** A delivery as the queue tracks it: the delivery plus its bookkeeping. */
+interface Entry {
+  delivery: Delivery;
+  attempts: number;
+  acceptedAt: number;
+}
+
+type Outcome =
+  | { kind: 'delivered'; entry: Entry }
+  | { kind: 'retry'; entry: Entry; error: string; nextAt: number }
+  | { kind: 'dead'; entry: Entry; error: string };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY, space TEXT NOT NULL, subscription_id TEXT NOT NULL, function_id TEXT NOT NULL,
+  event_type TEXT NOT NULL, event_id TEXT NOT NULL, payload TEXT NOT NULL, retry TEXT,
+  attempts INTEGER NOT NULL, accepted_at INTEGER NOT NULL, next_at INTEGER NOT NULL,
+  state TEXT NOT NULL, last_error TEXT, dead_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
+CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (state, space, dead_at);
+`;
+
+/**
+ * At-least-once async delivery on the embedded SQLite file. A delivery is committed before `enqueue`
+ * resolves (so before the 202), retried with backoff until its policy gives up, then dead-lettered.
+ * Writes of one event-loop turn share one transaction (group commit). WAL with synchronous=NORMAL
+ * survives a killed process; only a power loss can drop the last commits.
+ */
+export class DurableQueue implements DeliveryQueue, DeadLetters {
+  private readonly db: Database.Database;
+  private readonly sql;
+  private readonly ready: Entry[] = [];
+  private readyHead = 0;
+  /** IDs held in memory (ready, in flight, or with an outcome not yet written). */
+  private readonly inMemory = new Set<string>();
+  private readonly writes: Array<{ entries: Entry[]; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private readonly outcomes: Outcome[] = [];
+  private flushScheduled = false;
+  private handler?: DeliveryHandler;
+  private active = 0;
+  private pending: number;
+  private accepting = true;
+  private stopped = false;
+  private moreOnDisk = true;
+  private wakeTimer?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+  private idleWaiters: Array<() => void> = [];
+  private readonly memoryLimit: number;
+  private readonly defaultRetry: RetryPolicy;
+  private readonly backoff: Backoff;
+
+  constructor(private readonly options: DurableQueueOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.db = new Database(join(options.dataDir, 'deliveries.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    this.sql = {
+      insert: this.db.prepare(
+        `INSERT OR IGNORE INTO deliveries (id, space, subscription_id, function_id, event_type, event_id, payload, retry, attempts, accepted_at, next_at, state)
+         VALUES (@id, @space, @subscription_id, @function_id, @event_type, @event_id, @payload, @retry, 0, @accepted_at, @accepted_at, 'pending')`,
+      ),
+      remove: this.db.prepare('DELETE FROM deliveries WHERE id = ?'),
+      retry: this.db.prepare('UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?'),
+      dead: this.db.prepare("UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, dead_at = ? WHERE id = ?"),
+      due: this.db.prepare<[number, number], Row>("SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?"),
+      nextDue: this.db.prepare<[number], { at: number | null }>("SELECT MIN(next_at) AS at FROM deliveries WHERE state = 'pending' AND next_at > ?"),
+      countPending: this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'"),
+      listDead: this.db.prepare<[string], Row>("SELECT * FROM deliveries WHERE state = 'dead' AND space = ? ORDER BY dead_at, id"),
+      replayOne: this.db.prepare("UPDATE deliveries SET state = 'pending', attempts = 0, accepted_at = @now, next_at = @now, dead_at = NULL WHERE state = 'dead' AND space = @space AND id = @id"),
+      replayAll: this.db.prepare("UPDATE deliveries SET state = 'pending', attempts = 0, accepted_at = @now, next_at = @now, dead_at = NULL WHERE state = 'dead' AND space = @space"),
+      removeDeadOne: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ? AND id = ?"),
+      removeDeadAll: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ?"),
+    };
+    this.pending = this.sql.countPending.get()?.n ?? 0;
+    this.memoryLimit = options.memoryLimit ?? 10_000;
+    this.defaultRetry = options.defaultRetry ?? DEFAULT_RETRY;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** Resolves once the deliveries are committed; refuses all of them once draining has begun. */
+  enqueue(deliveries: Delivery[]): Promise<Delivery[]> {
+    if (!this.accepting) return Promise.resolve(deliveries);
+    if (deliveries.length === 0) return Promise.resolve([]);
+    const acceptedAt = Date.now();
+    const entries = deliveries.map((delivery) => ({ delivery, attempts: 0, acceptedAt }));
+    return new Promise<void>((resolve, reject) => {
+      this.writes.push({ entries, resolve, reject });
+      this.scheduleFlush();
+    }).then(() => []);
+  }
+
+  /** Starts the workers and resumes whatever is pending on disk (after a restart, say). */
+  start(handler: DeliveryHandler): void {
+    this.handler = handler;
+    this.fetchDue();
+    this.pump();
+  }
+
+  backlog(): number {
+    return this.pending;
+  }
+
+  /** Stops accepting and dispatching, waits for deliveries in flight, writes their outcomes, closes. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    this.stopped = true;
+    clearTimeout(this.wakeTimer);
+    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.flush();
+    if (this.db.open) this.db.close();
+  }
+
+  async list(space: string): Promise<DeadLetter[]> {
+    return this.sql.listDead.all(space).map(toDeadLetter);
+  }
+
+  async replay(space: string, deliveryId?: string): Promise<number> {
+    this.flush();
+    const now = Date.now();
+    const changes = deliveryId
+      ? this.sql.replayOne.run({ now, space, id: deliveryId }).changes
+      : this.sql.replayAll.run({ now, space }).changes;
+    this.pending += changes;
+    this.moreOnDisk = true;
+    this.fetchDue();
+    this.pump();
+    return changes;
+  }
+
+  async remove(space: string, deliveryId?: string): Promise<number> {
+    this.flush();
+    return deliveryId ? this.sql.removeDeadOne.run(space, deliveryId).changes : this.sql.removeDeadAll.run(space).changes;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+      this.pump();
+    });
+  }
+
+  /** Writes accepted deliveries and delivery outcomes in one transaction, then releases their waiters. */
+  private flush(): void {
+    if (this.writes.length === 0 && this.outcomes.length === 0) return;
+    if (!this.db.open) return;
+    const writes = this.writes.splice(0);
+    const outcomes = this.outcomes.splice(0);
+    try {
+      this.db.transaction(() => {
+        for (const write of writes) for (const entry of write.entries) this.sql.insert.run(toRow(entry));
+        for (const outcome of outcomes) this.writeOutcome(outcome);
+      })();
+    } catch (err) {
+      for (const write of writes) write.reject(err);
+      this.options.logger.error({ err }, 'could not write deliveries');
+      return;
+    }
+    for (const outcome of outcomes) {
+      this.inMemory.delete(outcome.entry.delivery.deliveryId);
+      if (outcome.kind === 'retry') this.scheduleWake(outcome.nextAt);
+    }
+    for (const write of writes) {
+      this.pending += write.entries.length;
+      for (const entry of write.entries) this.admit(entry);
+      write.resolve();
+    }
+  }
+
+  private writeOutcome(outcome: Outcome): void {
+    const { delivery, attempts } = outcome.entry;
+    switch (outcome.kind) {
+      case 'delivered':
+        this.sql.remove.run(delivery.deliveryId);
+        return;
+      case 'retry':
+        this.sql.retry.run(attempts, outcome.nextAt, outcome.error, delivery.deliveryId);
+        return;
+      case 'dead':
+        this.sql.dead.run(attempts, outcome.error, Date.now(), delivery.deliveryId);
+        return;
+      default: {
+        const unhandled: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(unhandled)}`);
+      }
+    }
+  }
+
+  /** Holds an entry in memory for a worker, unless memory is full: then it waits on disk. */
+  private admit(entry: Entry): void {
+    if (this.readySize() >= this.memoryLimit) {
+      this.moreOnDisk = true;
+      return;
+    }
+    this.inMemory.add(entry.delivery.deliveryId);
+    this.ready.push(entry);
+  }
+
+  private readySize(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  /** Loads due deliveries from disk that are not already in memory. */
+  private fetchDue(): void {
+    if (this.stopped || !this.db.open) return;
+    const room = this.memoryLimit - this.readySize();
+    if (room <= 0) return;
+    const now = Date.now();
+    const limit = room + this.inMemory.size;
+    const rows = this.sql.due.all(now, limit);
+    let added = 0;
+    for (const row of rows) {
+      if (this.inMemory.has(row.id) || added >= room) continue;
+      this.inMemory.add(row.id);
+      this.ready.push(fromRow(row));
+      added++;
+    }
+    this.moreOnDisk = rows.length >= limit;
+    const next = this.sql.nextDue.get(now)?.at;
+    if (next !== null && next !== undefined) this.scheduleWake(next);
+  }
+
+  private scheduleWake(at: number): void {
+    if (this.stopped || at >= this.wakeAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = Infinity;
+      this.fetchDue();
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+    this.wakeTimer.unref();
+  }
+
+  private pump(): void {
+    const handler = this.handler;
+    if (!handler || this.stopped) return;
+    if (this.readySize() === 0 && this.moreOnDisk) this.fetchDue();
+    while (this.active < this.options.workers && this.readySize() > 0) {
+      const entry = this.ready[this.readyHead++] as Entry;
+      if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+        this.ready.splice(0, this.readyHead);
+        this.readyHead = 0;
+      }
+      this.active++;
+      handler(entry.delivery).then(
+        () => this.settle({ kind: 'delivered', entry }),
+        (err: unknown) => this.settle(this.failureOutcome(entry, err)),
+      );
+    }
+  }
+
+  private settle(outcome: Outcome): void {
+    this.active--;
+    const { delivery } = outcome.entry;
+    if (outcome.kind === 'delivered') {
+      this.pending--;
+      this.options.metrics.observeDeliveryLatency((Date.now() - outcome.entry.acceptedAt) / 1000);
+    } else if (outcome.kind === 'retry') {
+      this.options.metrics.deliveryRetried(delivery.space, delivery.eventType);
+    } else {
+      this.pending--;
+      this.options.metrics.deliveryDeadLettered(delivery.space, delivery.eventType);
+      this.options.logger.warn({ space: delivery.space, functionId: delivery.functionId, deliveryId: delivery.deliveryId, error: outcome.error }, 'delivery dead-lettered');
+    }
+    this.outcomes.push(outcome);
+    this.scheduleFlush();
+    if (this.active === 0 && this.stopped) this.notifyIdle();
+    this.pump();
+  }
+
+  private failureOutcome(entry: Entry, err: unknown): Outcome {
+    const attempts = entry.attempts + 1;
+    const failed = { ...entry, attempts };
+    const error = err instanceof Error ? err.message : String(err);
+    const retryable = !(err instanceof DeliveryFailure) || err.retryable;
+    const policy = entry.delivery.retry ?? this.defaultRetry;
+    const now = Date.now();
+    if (retryable && mayRetry(policy, attempts, entry.acceptedAt, now)) {
+      return { kind: 'retry', entry: failed, error, nextAt: now + retryDelayMs(attempts, this.backoff) };
+    }
+    return { kind: 'dead', entry: failed, error };
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function toRow(entry: Entry): Omit<Row, 'attempts' | 'next_at' | 'state' | 'last_error' | 'dead_at'> {
+  const d = entry.delivery;
+  return {
+    id: d.deliveryId,
+    space: d.space,
+    subscription_id: d.subscriptionId,
+    function_id: d.functionId,
+    event_type: d.eventType,
+    event_id: d.eventId,
+    payload: d.payload,
+    retry: d.retry ? JSON.stringify(d.retry) : null,
+    accepted_at: entry.acceptedAt,
+  };
+}
+
+function fromRow(row: Row): Entry {
+  const delivery: Delivery = {
+    deliveryId: row.id,
+    space: row.space,
+    subscriptionId: row.subscription_id,
+    functionId: row.function_id,
+    eventType: row.event_type,
+    eventId: row.event_id,
+    payload: row.payload,
+    ...(row.retry ? { retry: JSON.parse(row.retry) as RetryPolicy } : {}),
+  };
+  return { delivery, attempts: row.attempts, acceptedAt: row.accepted_at };
+}
+
+function toDeadLetter(row: Row): DeadLetter {
+  let event: unknown = row.payload;
+  try {
+    event = JSON.parse(row.payload);
+  } catch {
+    // a payload that is not JSON is shown as it is
+  }
+  return {
+    deliveryId: row.id,
+    space: row.space,
+    subscriptionId: row.subscription_id,
+    functionId: row.function_id,
+    eventType: row.event_type,
+    eventId: row.event_id,
+    attempts: row.attempts,
+    acceptedAt: new Date(row.accepted_at).toISOString(),
+    deadLetteredAt: new Date(row.dead_at ?? row.next_at).toISOString(),
+    error: row.last_error ?? '',
+    event,
+  };
+}
