@@ -1,0 +1,89 @@
+import { rmSync } from 'node:fs';
+import { DeliveryFailure, type Delivery } from '../../lib/delivery/queue';
+import { mayRetry, retryDelayMs } from '../../lib/delivery/retry';
+import { DurableQueue } from '../../lib/delivery/sqlite';
+import { noMetrics } from '../../lib/gateway/metrics';
+import { silentLogger } from '../../lib/logger';
+import { tempDir } from '../support/gateway';
+
+const delivery = (id: string): Delivery => ({
+  deliveryId: id,
+  space: 'space1',
+  subscriptionId: 'sub',
+  functionId: 'fn',
+  eventType: 'job',
+  eventId: `event-${id}`,
+  payload: JSON.stringify({ eventID: `event-${id}` }),
+});
+
+describe('retry policy', () => {
+  it('doubles the delay up to the cap, with half of it random', () => {
+    const backoff = { baseMs: 1000, capMs: 8000 };
+    expect([1, 2, 3, 4, 5].map((a) => retryDelayMs(a, backoff, () => 0))).toEqual([500, 1000, 2000, 4000, 4000]);
+    expect([1, 2, 3, 4, 5].map((a) => retryDelayMs(a, backoff, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000]);
+  });
+
+  it('stops after the attempts or the age allowed', () => {
+    const policy = { maxAttempts: 3, maxAgeSeconds: 60 };
+    expect(mayRetry(policy, 2, 0, 1000)).toBe(true);
+    expect(mayRetry(policy, 3, 0, 1000)).toBe(false);
+    expect(mayRetry(policy, 1, 0, 61_000)).toBe(false);
+  });
+});
+
+describe('DurableQueue', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const open = (dataDir: string) => new DurableQueue({ dataDir, workers: 2, logger: silentLogger, metrics: noMetrics, backoff: { baseMs: 5, capMs: 10 } });
+
+  it('resumes deliveries accepted before a restart', async () => {
+    const dir = tempDir('eg-queue-');
+    dirs.push(dir);
+    const first = open(dir);
+    expect(await first.enqueue([delivery('a'), delivery('b')])).toEqual([]);
+    await first.drain();
+
+    const second = open(dir);
+    expect(second.backlog()).toBe(2);
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      second.start(async (d) => {
+        seen.push(d.deliveryId);
+        if (seen.length === 2) resolve();
+      }),
+    );
+    await done;
+    await second.drain();
+    expect(seen.sort()).toEqual(['a', 'b']);
+    const third = open(dir);
+    expect(third.backlog()).toBe(0);
+    await third.drain();
+  });
+
+  it('dead-letters at once a failure that is not retryable', async () => {
+    const dir = tempDir('eg-queue-');
+    dirs.push(dir);
+    const queue = open(dir);
+    let attempts = 0;
+    queue.start(async () => {
+      attempts++;
+      throw new DeliveryFailure('target said 400', false);
+    });
+    await queue.enqueue([delivery('x')]);
+    for (let i = 0; i < 100 && (await queue.list('space1')).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const [letter] = await queue.list('space1');
+    expect(letter).toMatchObject({ deliveryId: 'x', attempts: 1, error: 'target said 400', event: { eventID: 'event-x' } });
+    expect(attempts).toBe(1);
+    expect(queue.backlog()).toBe(0);
+    await queue.drain();
+  });
+
+  it('refuses new deliveries once draining has begun', async () => {
+    const dir = tempDir('eg-queue-');
+    dirs.push(dir);
+    const queue = open(dir);
+    const draining = queue.drain();
+    expect(await queue.enqueue([delivery('late')])).toHaveLength(1);
+    await draining;
+  });
+});
