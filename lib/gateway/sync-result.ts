@@ -22,13 +22,17 @@ export function parseSyncResult(result: Buffer): GatewayResponse {
   return { statusCode: status, headers: toHeaders(headers), body: body ?? '' };
 }
 
+/** Headers that describe the connection, not the answer: the gateway sets its own. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+
 function toHeaders(headers: unknown): Record<string, string> {
   if (headers === undefined || headers === null) return {};
   if (typeof headers !== 'object' || Array.isArray(headers)) throw new FunctionCallError(MALFORMED);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(value)) throw new FunctionCallError(MALFORMED);
-    out[name.toLowerCase()] = value;
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower)) out[lower] = value;
   }
   return out;
 }

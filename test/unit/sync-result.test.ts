@@ -12,6 +12,11 @@ describe('a sync subscriber result', () => {
     });
   });
 
+  it('drops connection headers the function cannot decide', () => {
+    const response = parseSyncResult(result({ headers: { 'Transfer-Encoding': 'chunked', 'Content-Length': '999', 'X-Kept': 'yes' }, body: 'x' }));
+    expect(response.headers).toEqual({ 'x-kept': 'yes' });
+  });
+
   it('defaults to status 200 and an empty body', () => {
     expect(parseSyncResult(result({}))).toEqual({ statusCode: 200, headers: {}, body: '' });
   });
