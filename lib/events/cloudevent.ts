@@ -30,7 +30,8 @@ export function isSystemEventType(type: string): boolean {
 
 const URI = /^[a-zA-Z][a-zA-Z0-9+.-]*:|^\/|^[^\s:]+$/;
 
-function isUriReference(value: string): boolean {
+/** Whether a value is a non-empty URI-reference, as CloudEvents' `source` must be. */
+export function isUriReference(value: string): boolean {
   return value.length > 0 && !/\s/.test(value) && URI.test(value);
 }
 

@@ -7,6 +7,10 @@ import {
   validateCloudEventV01,
   type CloudEventV01,
 } from './cloudevent';
+import type { CloudEvent } from './accessors';
+import { validateCloudEventV1, type CloudEventV1 } from './cloudevent-v1';
+import { binaryV1Event } from './http-binding';
+import { isFormMediaType, isJsonMediaType, mediaType } from './media';
 import { canonicalHeaderName, headerValue, type IncomingRequest } from './request';
 
 /** The `data` of an `http.request` event: the request as the original gateway describes it. */
@@ -20,15 +24,7 @@ export interface HttpRequestData {
   body: unknown;
 }
 
-/** The media type of a Content-Type header, lower-cased and without parameters. */
-export function mediaType(contentType: string | undefined): string {
-  if (!contentType) return 'application/octet-stream';
-  return (contentType.split(';')[0] ?? '').trim().toLowerCase();
-}
-
-export function isJsonMediaType(type: string): boolean {
-  return type === 'application/json' || type.endsWith('+json');
-}
+export { isJsonMediaType, mediaType } from './media';
 
 /**
  * A body as event data: JSON becomes a value, forms become a string, anything else stays bytes (sent
@@ -44,30 +40,94 @@ export function normaliseData(contentType: string | undefined, body: Buffer): un
       return body.toString('base64');
     }
   }
-  if (type === 'multipart/form-data' || type === 'application/x-www-form-urlencoded') return body.toString('utf8');
+  if (isFormMediaType(type)) return body.toString('utf8');
   return body.toString('base64');
 }
 
-/** Turns a request into the event it carries, by the contract's rules in order. */
-export function eventFromRequest(req: IncomingRequest): CloudEventV01 {
+/** The media type of a CloudEvents JSON batch (HTTP binding 1.0, batched content mode). */
+export const BATCH_MEDIA_TYPE = 'application/cloudevents-batch+json';
+
+/** One event of a batch: the valid event, or why it was refused (with what could be read of it). */
+export type BatchEntry = { event: CloudEventV1 } | { error: string; id?: string; type?: string };
+
+/** What a request carries: one event, or a batch whose events are judged one by one. */
+export type RequestEvents = { mode: 'single'; event: CloudEvent } | { mode: 'batch'; entries: BatchEntry[] };
+
+/** Turns a request into the event or the batch of events it carries. */
+export function eventsFromRequest(req: IncomingRequest): RequestEvents {
+  if (mediaType(headerValue(req.headers, 'content-type')) === BATCH_MEDIA_TYPE) return { mode: 'batch', entries: batchEntries(req.body) };
+  return { mode: 'single', event: eventFromRequest(req) };
+}
+
+/** Turns a request into the one event it carries, by the contract's rules in order. */
+export function eventFromRequest(req: IncomingRequest): CloudEvent {
   const contentType = headerValue(req.headers, 'content-type');
-  if (mediaType(contentType) === 'application/cloudevents+json') return structuredEvent(req.body);
+  const type = mediaType(contentType);
+  if (type === 'application/cloudevents+json') return structuredEvent(req.body);
+  if (type === BATCH_MEDIA_TYPE) throw invalidEvent('a batch carries several events; read it with eventsFromRequest');
+  if (req.headers['ce-specversion'] !== undefined) return binaryEventV1(req);
   if (hasBinaryHeaders(req)) return binaryEvent(req, contentType);
   const legacyType = headerValue(req.headers, 'event');
   if (legacyType) return legacyEvent(legacyType, req.body, contentType);
   return httpRequestEvent(req, contentType);
 }
 
-function structuredEvent(body: Buffer): CloudEventV01 {
-  let value: unknown;
+function invalidEvent(detail: string): ValidationError {
+  return new ValidationError(`CloudEvent doesn't validate: ${detail}`);
+}
+
+function parseJsonBody(body: Buffer): unknown {
   try {
-    value = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new ValidationError(`CloudEvent doesn't validate: malformed JSON body (${(err as Error).message})`);
+    throw invalidEvent(`malformed JSON body (${(err as Error).message})`);
   }
-  const detail = validateCloudEventV01(value);
-  if (detail) throw new ValidationError(`CloudEvent doesn't validate: ${detail}`);
-  return value as CloudEventV01;
+}
+
+/**
+ * Whether a structured body is meant as 1.0: it says `specversion`, or it has none of 0.1's names but
+ * 1.0's (so that a 1.0 event missing `specversion` is told so, not judged as 0.1).
+ */
+function looksLikeV1(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const keys = value as Record<string, unknown>;
+  if ('specversion' in keys) return true;
+  return !('cloudEventsVersion' in keys) && !('eventType' in keys) && ('type' in keys || 'id' in keys);
+}
+
+function structuredEvent(body: Buffer): CloudEvent {
+  const value = parseJsonBody(body);
+  const detail = looksLikeV1(value) ? validateCloudEventV1(value) : validateCloudEventV01(value);
+  if (detail) throw invalidEvent(detail);
+  return value as CloudEvent;
+}
+
+function batchEntries(body: Buffer): BatchEntry[] {
+  const value = parseJsonBody(body);
+  if (!Array.isArray(value)) throw invalidEvent('a batch must be a JSON array of CloudEvents 1.0');
+  if (value.length === 0) throw invalidEvent('the batch is empty');
+  return value.map((item: unknown): BatchEntry => {
+    const detail = validateCloudEventV1(item);
+    if (!detail) return { event: item as CloudEventV1 };
+    const known = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+    return {
+      error: `CloudEvent doesn't validate: ${detail}`,
+      ...(typeof known.id === 'string' ? { id: known.id } : {}),
+      ...(typeof known.type === 'string' ? { type: known.type } : {}),
+    };
+  });
+}
+
+function binaryEventV1(req: IncomingRequest): CloudEventV1 {
+  let event: CloudEventV1;
+  try {
+    event = binaryV1Event(req.headers, req.body);
+  } catch (err) {
+    throw invalidEvent((err as Error).message);
+  }
+  const detail = validateCloudEventV1(event);
+  if (detail) throw invalidEvent(detail);
+  return event;
 }
 
 const BINARY_HEADERS = ['ce-eventtype', 'ce-cloudeventsversion', 'ce-source', 'ce-eventid'];

@@ -1,4 +1,4 @@
-import type { CloudEventV01 } from '../events/cloudevent';
+import type { CloudEvent } from '../events/accessors';
 import type { HttpRequestData } from '../events/parse';
 import type { Provider } from '../providers/provider';
 
@@ -11,7 +11,7 @@ export type AuthorizationResult =
  * Asks an authorizer function about an event. It answers `{authorization: {principalId, context}}`
  * to let it through, or `{error: {message}}`; any other answer, or a failed call, denies.
  */
-export async function authorize(authorizer: Provider, event: CloudEventV01, request: HttpRequestData): Promise<AuthorizationResult> {
+export async function authorize(authorizer: Provider, event: CloudEvent, request: HttpRequestData): Promise<AuthorizationResult> {
   let answer: unknown;
   try {
     const result = await authorizer.invoke(JSON.stringify({ event, request }));

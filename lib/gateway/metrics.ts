@@ -3,6 +3,8 @@ export interface GatewayMetrics {
   eventReceived(space: string, type: string): void;
   eventProcessed(space: string, type: string): void;
   eventDropped(space: string, type: string): void;
+  /** An event a subscriber's filters kept from it (once per subscriber). */
+  eventFiltered(space: string, type: string): void;
   setBacklog(size: number): void;
   /** Time spent delivering one event to one target, in seconds. */
   observeProcessing(seconds: number): void;
@@ -20,6 +22,7 @@ export const noMetrics: GatewayMetrics = {
   eventReceived: () => {},
   eventProcessed: () => {},
   eventDropped: () => {},
+  eventFiltered: () => {},
   setBacklog: () => {},
   observeProcessing: () => {},
   configRequest: () => {},

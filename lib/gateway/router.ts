@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { FunctionCallError, GatewayError, ValidationError, publicMessage } from '../errors';
-import { HTTP_REQUEST_EVENT, isSystemEventType, type CloudEventV01 } from '../events/cloudevent';
-import { eventFromRequest, flattenHeaders, parseQuery, type HttpRequestData } from '../events/parse';
+import { eventIdOf, eventTypeOf, withAuthorization, type CloudEvent } from '../events/accessors';
+import { HTTP_REQUEST_EVENT, isSystemEventType } from '../events/cloudevent';
+import { eventsFromRequest, flattenHeaders, parseQuery, type BatchEntry, type HttpRequestData } from '../events/parse';
 import { headerValue, type IncomingRequest } from '../events/request';
 import { DeliveryFailure, type Delivery, type DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
-import { TargetError } from '../providers/provider';
-import type { Route, RoutedFunction, RoutingTable } from '../routing/table';
+import { TargetError, type InvocationContext } from '../providers/provider';
+import { routeAccepts, type Route, type RoutedFunction, type RoutingTable } from '../routing/table';
 import { authorize } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
+import { acceptingRoutes, binaryForRoute, eventForRoute, payloadsFor } from './delivery-form';
 import type { GatewayMetrics } from './metrics';
-import { errorResponse, type GatewayResponse } from './response';
+import { errorResponse, jsonResponse, type GatewayResponse } from './response';
 import { parseSyncResult } from './sync-result';
 import { SystemEvents } from './system-events';
 
@@ -28,6 +30,15 @@ export interface EventRouterDeps {
 
 const ACCEPTED: GatewayResponse = { statusCode: 202, headers: {}, body: '' };
 
+/** What the answer to a batch says about one of its events. */
+export interface BatchResult {
+  index: number;
+  id?: string;
+  type?: string;
+  accepted: boolean;
+  error?: string;
+}
+
 /**
  * One request in, one response out: turns the request into an event, authorizes it, lets a sync
  * subscriber answer and hands the event to async subscribers. Also performs queued deliveries.
@@ -36,7 +47,7 @@ export class EventRouter {
   private readonly system: SystemEvents;
 
   constructor(private readonly deps: EventRouterDeps) {
-    this.system = new SystemEvents(deps.queue, deps.logger);
+    this.system = new SystemEvents(deps.queue, deps.logger, (space, type) => deps.metrics.eventFiltered(space, type));
   }
 
   /** Handles one request to the Events API; never throws. */
@@ -55,7 +66,8 @@ export class EventRouter {
     const table = await this.deps.routing.current();
     const fn = table.function(delivery.space, delivery.functionId);
     if (!fn) throw new DeliveryFailure(`function "${delivery.functionId}" is not registered any more`, false);
-    const context = { deliveryId: delivery.deliveryId, eventId: delivery.eventId };
+    const binary = binaryForRoute(table.route(delivery.space, delivery.subscriptionId), () => JSON.parse(delivery.payload) as CloudEvent);
+    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...(binary ? { binary } : {}) };
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
     } catch (err) {
@@ -73,26 +85,59 @@ export class EventRouter {
       const answer = this.preflight(table, req, origin, preflightMethod);
       if (answer) return answer;
     }
-    const event = eventFromRequest(req);
-    if (isSystemEventType(event.eventType)) {
-      throw new ValidationError(`Event type "${event.eventType}" is reserved for the gateway's system events.`);
-    }
+    const incoming = eventsFromRequest(req);
+    if (incoming.mode === 'batch') return this.routeBatch(table, req, incoming.entries, origin);
+    const event = incoming.event;
+    const eventType = eventTypeOf(event);
+    if (isSystemEventType(eventType)) throw new ValidationError(reservedMessage(eventType));
     const spaces = table.spaceNames();
     for (const space of spaces) this.received(table, space, event, req);
 
-    const sync = this.findSync(table, spaces, req, event.eventType);
+    const sync = this.findSync(table, spaces, req, event);
     const cors = sync ? table.cors(sync.space, req.method, req.path) : this.findCors(table, spaces, req);
     const extraHeaders = corsHeaders(cors, origin);
 
     await this.fanOut(table, spaces, req, event);
     if (!sync) {
-      this.processed(table, spaces, event.eventType);
+      this.processed(table, spaces, eventType);
       return Object.keys(extraHeaders).length > 0 ? { ...ACCEPTED, headers: extraHeaders } : ACCEPTED;
     }
     const response = await this.answer(table, sync.space, sync.route, sync.params, req, event);
-    this.processed(table, spaces, event.eventType);
+    this.processed(table, spaces, eventType);
     Object.assign(response.headers, extraHeaders);
     return response;
+  }
+
+  /**
+   * Routes each valid event of a batch on its own, to async subscribers only (one HTTP answer cannot
+   * carry several sync results), and says per event whether it was accepted.
+   */
+  private async routeBatch(table: RoutingTable, req: IncomingRequest, entries: BatchEntry[], origin: string | undefined): Promise<GatewayResponse> {
+    const spaces = table.spaceNames();
+    const results: BatchResult[] = [];
+    for (const [index, entry] of entries.entries()) {
+      if ('error' in entry) {
+        results.push({ index, ...(entry.id ? { id: entry.id } : {}), ...(entry.type ? { type: entry.type } : {}), accepted: false, error: entry.error });
+        continue;
+      }
+      const { event } = entry;
+      if (isSystemEventType(event.type)) {
+        results.push({ index, id: event.id, type: event.type, accepted: false, error: reservedMessage(event.type) });
+        continue;
+      }
+      for (const space of spaces) this.received(table, space, event, req);
+      await this.fanOut(table, spaces, req, event);
+      this.processed(table, spaces, event.type);
+      results.push({ index, id: event.id, type: event.type, accepted: true });
+    }
+    const accepted = results.filter((r) => r.accepted).length;
+    const headers = corsHeaders(this.findCors(table, spaces, req), origin);
+    if (accepted === 0) {
+      const response = jsonResponse(400, { errors: [{ message: "CloudEvent doesn't validate: no event of the batch is valid" }], results });
+      return { ...response, headers: { ...headers, ...response.headers } };
+    }
+    const response = jsonResponse(202, { accepted, rejected: results.length - accepted, results });
+    return { ...response, headers: { ...headers, ...response.headers } };
   }
 
   private preflight(table: RoutingTable, req: IncomingRequest, origin: string | undefined, method: string): GatewayResponse | undefined {
@@ -111,17 +156,22 @@ export class EventRouter {
     return undefined;
   }
 
-  private findSync(table: RoutingTable, spaces: string[], req: IncomingRequest, eventType: string) {
+  /** The sync subscription that answers; one whose filters refuse the event does not (the event is then async only). */
+  private findSync(table: RoutingTable, spaces: string[], req: IncomingRequest, event: CloudEvent) {
+    const eventType = eventTypeOf(event);
     for (const space of spaces) {
       const match = table.syncRoute(space, req.method, req.path, eventType);
-      if (match) return { space, ...match };
+      if (!match) continue;
+      if (routeAccepts(match.route, event)) return { space, ...match };
+      this.deps.metrics.eventFiltered(space, eventType);
     }
     return undefined;
   }
 
-  private received(table: RoutingTable, space: string, event: CloudEventV01, req: IncomingRequest): void {
-    if (!table.eventType(space, event.eventType)) return;
-    this.deps.metrics.eventReceived(space, event.eventType);
+  private received(table: RoutingTable, space: string, event: CloudEvent, req: IncomingRequest): void {
+    const eventType = eventTypeOf(event);
+    if (!table.eventType(space, eventType)) return;
+    this.deps.metrics.eventReceived(space, eventType);
     this.system.emit(table, space, 'eventgateway.event.received', () => ({
       event,
       path: req.path,
@@ -134,9 +184,12 @@ export class EventRouter {
   }
 
   /** Queues the event for every async subscriber the authorizer lets through; never waits for targets. */
-  private async fanOut(table: RoutingTable, spaces: string[], req: IncomingRequest, event: CloudEventV01): Promise<void> {
+  private async fanOut(table: RoutingTable, spaces: string[], req: IncomingRequest, event: CloudEvent): Promise<void> {
+    const eventType = eventTypeOf(event);
     for (const space of spaces) {
-      const routes = table.asyncRoutes(space, req.method, req.path, event.eventType);
+      const candidates = table.asyncRoutes(space, req.method, req.path, eventType);
+      if (candidates.length === 0) continue;
+      const routes = acceptingRoutes(candidates, event, () => this.deps.metrics.eventFiltered(space, eventType));
       if (routes.length === 0) continue;
       const authorized = await this.authorized(table, space, event, req);
       if (!authorized) continue;
@@ -144,16 +197,18 @@ export class EventRouter {
     }
   }
 
-  private async enqueue(space: string, routes: readonly Route[], event: CloudEventV01): Promise<void> {
-    const payload = JSON.stringify(event);
+  private async enqueue(space: string, routes: readonly Route[], event: CloudEvent): Promise<void> {
+    const payload = payloadsFor(event);
+    const eventType = eventTypeOf(event);
+    const eventId = eventIdOf(event);
     const deliveries = routes.map((route) => ({
       deliveryId: randomUUID(),
       space,
       subscriptionId: route.subscription.subscriptionId,
       functionId: route.subscription.functionId,
-      eventType: event.eventType,
-      eventId: event.eventID,
-      payload,
+      eventType,
+      eventId,
+      payload: payload(route),
       ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
     }));
     const refused = await this.deps.queue.enqueue(deliveries);
@@ -165,17 +220,16 @@ export class EventRouter {
   }
 
   /** The event as its subscribers in a space may see it, or undefined when the space's authorizer denies it. */
-  private async authorized(table: RoutingTable, space: string, event: CloudEventV01, req: IncomingRequest): Promise<CloudEventV01 | undefined> {
-    const authorizerId = table.eventType(space, event.eventType)?.authorizerId;
+  private async authorized(table: RoutingTable, space: string, event: CloudEvent, req: IncomingRequest): Promise<CloudEvent | undefined> {
+    const authorizerId = table.eventType(space, eventTypeOf(event))?.authorizerId;
     if (!authorizerId) return event;
     const authorizer = table.function(space, authorizerId);
     const result = authorizer ? await authorize(authorizer.provider, event, requestData(req)) : { allowed: false as const, reason: 'authorizer missing' };
     if (!result.allowed) {
-      this.deps.logger.info({ space, eventType: event.eventType, reason: result.reason }, 'event denied by authorizer');
+      this.deps.logger.info({ space, eventType: eventTypeOf(event), reason: result.reason }, 'event denied by authorizer');
       return undefined;
     }
-    const gatewayExtension = { ...((event.extensions?.eventgateway as object | undefined) ?? {}), authorization: result.authorization };
-    return { ...event, extensions: { ...event.extensions, eventgateway: gatewayExtension } };
+    return withAuthorization(event, result.authorization);
   }
 
   /** Calls the sync subscriber and turns its result into the HTTP response. */
@@ -185,12 +239,15 @@ export class EventRouter {
     route: Route,
     params: Record<string, string>,
     req: IncomingRequest,
-    incoming: CloudEventV01,
+    incoming: CloudEvent,
   ): Promise<GatewayResponse> {
     const authorized = await this.authorized(table, space, incoming, req);
     if (!authorized) return errorResponse(403, 'Forbidden. The event was denied by its authorizer.');
-    const event = incoming.eventType === HTTP_REQUEST_EVENT ? withParams(authorized, params) : authorized;
-    const result = await this.invoke(table, space, route.function, event.eventType, JSON.stringify(event), { eventId: event.eventID });
+    const withRequestParams = eventTypeOf(incoming) === HTTP_REQUEST_EVENT ? withParams(authorized, params) : authorized;
+    const event = eventForRoute(route, withRequestParams);
+    const binary = binaryForRoute(route, () => event);
+    const context: InvocationContext = { eventId: eventIdOf(event), ...(binary ? { binary } : {}) };
+    const result = await this.invoke(table, space, route.function, eventTypeOf(event), JSON.stringify(event), context);
     return parseSyncResult(result);
   }
 
@@ -201,7 +258,7 @@ export class EventRouter {
     fn: RoutedFunction,
     eventType: string,
     payload: string,
-    context: { deliveryId?: string; eventId?: string },
+    context: InvocationContext,
   ): Promise<Buffer> {
     const functionId = fn.record.functionId;
     const reportable = !isSystemEventType(eventType);
@@ -239,7 +296,11 @@ function requestData(req: IncomingRequest): HttpRequestData {
   };
 }
 
-function withParams(event: CloudEventV01, params: Record<string, string>): CloudEventV01 {
+function reservedMessage(eventType: string): string {
+  return `Event type "${eventType}" is reserved for the gateway's system events.`;
+}
+
+function withParams(event: CloudEvent, params: Record<string, string>): CloudEvent {
   return { ...event, data: { ...(event.data as HttpRequestData), params } };
 }
 

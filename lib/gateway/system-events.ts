@@ -3,6 +3,7 @@ import type { DeliveryQueue } from '../delivery/queue';
 import { gatewayEvent } from '../events/parse';
 import type { Logger } from '../logger';
 import type { RoutingTable } from '../routing/table';
+import { acceptingRoutes, payloadsFor } from './delivery-form';
 
 /**
  * Emits the gateway's own events to async subscribers of a space. The data is built only when
@@ -12,13 +13,17 @@ export class SystemEvents {
   constructor(
     private readonly queue: DeliveryQueue,
     private readonly logger: Logger,
+    /** Told when a subscriber's filters keep a system event from it. */
+    private readonly onFiltered: (space: string, type: string) => void = () => {},
   ) {}
 
   emit(table: RoutingTable, space: string, type: string, data: () => unknown): void {
-    const routes = table.asyncRoutesOfType(space, type);
-    if (routes.length === 0) return;
+    const candidates = table.asyncRoutesOfType(space, type);
+    if (candidates.length === 0) return;
     const event = gatewayEvent(type, data(), 'application/json');
-    const payload = JSON.stringify(event);
+    const routes = acceptingRoutes(candidates, event, () => this.onFiltered(space, type));
+    if (routes.length === 0) return;
+    const payload = payloadsFor(event);
     const deliveries = routes.map((route) => ({
       deliveryId: randomUUID(),
       space,
@@ -26,7 +31,7 @@ export class SystemEvents {
       functionId: route.subscription.functionId,
       eventType: type,
       eventId: event.eventID,
-      payload,
+      payload: payload(route),
     }));
     this.queue.enqueue(deliveries).then(
       (refused) => {

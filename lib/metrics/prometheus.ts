@@ -9,6 +9,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly received: Counter<'space' | 'type'>;
   private readonly processed: Counter<'space' | 'type'>;
   private readonly dropped: Counter<'space' | 'type'>;
+  private readonly filtered: Counter<'space' | 'type'>;
   private readonly backlog: Gauge;
   private readonly processing: Histogram;
   private readonly configRequests: Counter<'space' | 'resource' | 'operation'>;
@@ -23,6 +24,12 @@ export class PrometheusMetrics implements GatewayMetrics {
     this.received = new Counter({ name: 'eventgateway_events_received_total', help: 'Events received.', labelNames, registers });
     this.processed = new Counter({ name: 'eventgateway_events_processed_total', help: 'Events processed.', labelNames, registers });
     this.dropped = new Counter({ name: 'eventgateway_events_dropped_total', help: 'Events dropped because the backlog was full.', labelNames, registers });
+    this.filtered = new Counter({
+      name: 'eventgateway_events_filtered_total',
+      help: 'Deliveries not made because a subscription filter did not match the event.',
+      labelNames,
+      registers,
+    });
     this.backlog = new Gauge({ name: 'eventgateway_events_backlog', help: 'Async deliveries waiting for a worker.', registers });
     this.processing = new Histogram({
       name: 'eventgateway_events_custom_processing_seconds',
@@ -79,6 +86,9 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
   eventDropped(space: string, type: string): void {
     this.dropped.inc({ space, type });
+  }
+  eventFiltered(space: string, type: string): void {
+    this.filtered.inc({ space, type });
   }
   setBacklog(size: number): void {
     this.backlog.set(size);

@@ -18,7 +18,8 @@ export function createHttpAgent(): Agent {
 }
 
 /**
- * Posts the event to a URL and returns the answer body. A non-2xx answer is a failed call: the
+ * Posts the event to a URL (structured, or binary when the context carries a binary message) and
+ * returns the answer body. A non-2xx answer is a failed call: the
  * target did not take the event.
  */
 export async function postEvent(
@@ -28,14 +29,17 @@ export async function postEvent(
   options: HttpCallOptions,
   context?: InvocationContext,
 ): Promise<Buffer> {
-  const callHeaders: Record<string, string> = { 'content-type': 'application/cloudevents+json', ...headers };
+  const binary = context?.binary;
+  const callHeaders: Record<string, string> = binary
+    ? { 'content-type': 'application/octet-stream', ...headers, ...binary.headers }
+    : { 'content-type': 'application/cloudevents+json', ...headers };
   if (context?.deliveryId) callHeaders['event-gateway-delivery-id'] = context.deliveryId;
   if (context?.eventId) callHeaders['event-gateway-event-id'] = context.eventId;
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
       method: 'POST',
-      body: payload,
+      body: binary ? binary.body : payload,
       headers: callHeaders,
       dispatcher: options.dispatcher,
       signal: AbortSignal.timeout(options.timeoutMs),

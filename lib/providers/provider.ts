@@ -31,6 +31,11 @@ export interface InvocationContext {
   /** Stable across retries of one delivery, so that targets can de-duplicate. */
   deliveryId?: string;
   eventId?: string;
+  /**
+   * The event in CloudEvents HTTP binary content mode, when the subscription asked for it. Providers
+   * that POST over HTTP send these headers and body instead of the payload; others ignore it.
+   */
+  binary?: { headers: Record<string, string>; body: Buffer };
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */

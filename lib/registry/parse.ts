@@ -1,7 +1,8 @@
+import { validateFilters, type Filter } from '../events/filter';
 import { functionTypes, isFunctionType, validateProvider, type FunctionTarget } from '../providers/config';
 import { corsId, subscriptionId } from './ids';
 import { invalid, type ResourceNames, corsNames, eventTypeNames, functionNames, subscriptionNames } from './resources';
-import { HTTP_METHODS, type CorsConfig, type EventType, type FunctionRecord, type Metadata, type Subscription, type SubscriptionType } from './types';
+import { CONTENT_MODES, HTTP_METHODS, type CorsConfig, type DeliveryOptions, type EventType, type FunctionRecord, type Metadata, type Subscription, type SubscriptionType } from './types';
 import { checkFields, checkShape, rules, type FieldCheck, type Rule, type Shape } from './validation';
 import { DEFAULT_RETRY } from '../delivery/retry';
 import type { RetryPolicy } from '../delivery/queue';
@@ -79,7 +80,16 @@ export function parseFunction(space: string, body: unknown, idFromUrl?: string):
 /** Validates a subscription body and derives its ID; validation comes before any existence check. */
 export function parseSubscription(space: string, body: unknown): Subscription {
   const b = asObject(body, subscriptionNames, 'subscription.Subscription');
-  const shape: Shape = { type: 'string', eventType: 'string', functionId: 'string', path: 'string', method: 'string', retry: 'object', metadata: 'stringMap' };
+  const shape: Shape = {
+    type: 'string',
+    eventType: 'string',
+    functionId: 'string',
+    path: 'string',
+    method: 'string',
+    metadata: 'stringMap',
+    delivery: 'object',
+    retry: 'object',
+  };
   const path = normalisePath(b.path);
   const method = normaliseMethod(b.method, 'POST');
   validate(subscriptionNames, b, shape, () => [
@@ -91,8 +101,10 @@ export function parseSubscription(space: string, body: unknown): Subscription {
     ['Method', method, [METHOD_RULE]],
     ...retryChecks(b.retry as Body | undefined),
   ]);
+  const extensionProblem = validateFilters(b.filters) ?? validateDelivery(b.delivery);
+  if (extensionProblem) throw invalid(subscriptionNames, extensionProblem);
   const fields = { type: b.type as SubscriptionType, eventType: str(b.eventType), functionId: str(b.functionId), path, method };
-  return { space, subscriptionId: subscriptionId(fields), ...fields, ...retryOf(b.retry as Body | undefined), ...metadataOf(b) };
+  return { space, subscriptionId: subscriptionId(fields), ...fields, ...retryOf(b.retry as Body | undefined), ...metadataOf(b), ...extensionsOf(b) };
 }
 
 const MAX_ATTEMPTS = 1000;
@@ -116,6 +128,27 @@ function retryOf(retry: Body | undefined): { retry?: RetryPolicy } {
       maxAgeSeconds: (retry.maxAgeSeconds as number | undefined) ?? DEFAULT_RETRY.maxAgeSeconds,
     },
   };
+}
+
+function validateDelivery(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const delivery = value as Body;
+  for (const key of Object.keys(delivery)) {
+    if (key !== 'mode' && key !== 'specversion') return `delivery has unknown field "${key}" (use mode, specversion)`;
+  }
+  if (delivery.mode !== undefined && !(CONTENT_MODES as readonly unknown[]).includes(delivery.mode)) {
+    return `delivery.mode must be one of ${CONTENT_MODES.join(', ')}`;
+  }
+  if (delivery.specversion !== undefined && delivery.specversion !== '1.0') return 'delivery.specversion must be "1.0"';
+  return undefined;
+}
+
+/** The (ext) fields to store: omitted when empty, like metadata. */
+function extensionsOf(b: Body): { filters?: Filter[]; delivery?: DeliveryOptions } {
+  const filters = Array.isArray(b.filters) && b.filters.length > 0 ? { filters: structuredClone(b.filters) as Filter[] } : {};
+  const given = (b.delivery ?? {}) as DeliveryOptions;
+  const delivery: DeliveryOptions = { ...(given.mode ? { mode: given.mode } : {}), ...(given.specversion ? { specversion: given.specversion } : {}) };
+  return { ...filters, ...(Object.keys(delivery).length > 0 ? { delivery } : {}) };
 }
 
 /** Validates a CORS configuration body, filling the contract's defaults, and derives its ID. */

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../delivery/queue';
+import type { Filter } from '../events/filter';
 import type { FunctionTarget } from '../providers/config';
 
 /** String→string labels a client attaches to a resource and filters lists on. */
@@ -35,6 +36,22 @@ export interface Subscription {
   /** (ext) How long and how often failed async deliveries are retried. */
   retry?: RetryPolicy;
   metadata?: Metadata;
+  /** (ext) Every filter must match for the subscriber to get an event. */
+  filters?: Filter[];
+  /** (ext) The form in which the subscriber receives events. */
+  delivery?: DeliveryOptions;
+}
+
+/** HTTP content modes of CloudEvents a subscriber may receive events in. */
+export const CONTENT_MODES = ['structured', 'binary'] as const;
+
+/**
+ * (ext) How a subscriber receives events: `mode` is the HTTP content mode (default structured);
+ * `specversion: "1.0"` turns 0.1 events (including the gateway's own) into 1.0 before delivery.
+ */
+export interface DeliveryOptions {
+  mode?: (typeof CONTENT_MODES)[number];
+  specversion?: '1.0';
 }
 
 /** A CORS configuration for a method and path. */

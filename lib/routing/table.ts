@@ -1,3 +1,4 @@
+import { compileFilters, type EventPredicate } from '../events/filter';
 import type { Provider } from '../providers/provider';
 import type { CorsConfig, EventType, FunctionRecord, RegistrySnapshot, Subscription } from '../registry/types';
 import { PathTree, pathSegments } from './path-tree';
@@ -12,6 +13,13 @@ export interface RoutedFunction {
 export interface Route {
   subscription: Subscription;
   function: RoutedFunction;
+  /** The subscription's filters, compiled once with the table; absent when it has none. */
+  filter?: EventPredicate;
+}
+
+/** Whether a route's subscriber gets an event: no filters, or filters that match. */
+export function routeAccepts(route: Route, event: Parameters<EventPredicate>[0]): boolean {
+  return route.filter === undefined || route.filter(event);
 }
 
 /** The sync route a request selected, with the path parameters it matched. */
@@ -39,10 +47,12 @@ interface SpaceRoutes {
   asyncByType: Map<string, Route[]>;
   /** method → path tree of CORS configurations. */
   cors: Map<string, PathTree<CorsConfig>>;
+  /** Every route by subscription ID, for queued deliveries. */
+  bySubscription: Map<string, Route>;
 }
 
 function emptySpace(name: string): SpaceRoutes {
-  return { name, eventTypes: new Map(), functions: new Map(), sync: new Map(), async: new Map(), asyncByType: new Map(), cors: new Map() };
+  return { name, eventTypes: new Map(), functions: new Map(), sync: new Map(), async: new Map(), asyncByType: new Map(), cors: new Map(), bySubscription: new Map() };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -70,7 +80,9 @@ export class RoutingTable {
       const routes = space(sub.space);
       const fn = routes.functions.get(sub.functionId);
       if (!fn) continue;
-      const route: Route = { subscription: sub, function: fn };
+      const filter = compileFilters(sub.filters);
+      const route: Route = filter ? { subscription: sub, function: fn, filter } : { subscription: sub, function: fn };
+      routes.bySubscription.set(sub.subscriptionId, route);
       if (sub.type === 'async') {
         push(routes.async, asyncKey(sub.method, sub.path, sub.eventType), route);
         push(routes.asyncByType, sub.eventType, route);
@@ -127,6 +139,11 @@ export class RoutingTable {
   /** Every async subscription of a space to an event type, whatever its path: for system events. */
   asyncRoutesOfType(space: string, eventType: string): readonly Route[] {
     return this.spaces.get(space)?.asyncByType.get(eventType) ?? [];
+  }
+
+  /** A subscription's route by its ID. */
+  route(space: string, subscriptionId: string): Route | undefined {
+    return this.spaces.get(space)?.bySubscription.get(subscriptionId);
   }
 
   /** The CORS configuration of a space for a method and path. */

@@ -7,6 +7,8 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body's bytes, for binary payloads. */
+  raw: Buffer;
   json: () => unknown;
 }
 
@@ -25,8 +27,9 @@ export class TestTarget {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: () => JSON.parse(body) };
+        const raw = Buffer.concat(chunks);
+        const body = raw.toString('utf8');
+        const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, raw, json: () => JSON.parse(body) };
         this.received.push(received);
         this.notify();
         const answer = this.behaviour(received);
