@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { parseNetworks } from '../providers/target-network';
 
 /** The command line of the local server, as in the original gateway (contract §6). */
 export interface CliOptions {
@@ -15,6 +16,14 @@ export interface CliOptions {
   workers: number;
   workersBacklog: number;
   eventsBodyLimit: number;
+  configBodyLimit: number;
+  maxHeaderSize: number;
+  maxRecordsPerSpace: number;
+  targetTimeoutMs: number;
+  configKeysFile?: string;
+  allowUnauthenticatedConfig: boolean;
+  allowTargetNetworks: string[];
+  allowPrivateTargets: boolean;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -39,6 +48,21 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
   --workers <n>             async delivery workers (default 64)
   --workers-backlog <n>     async deliveries waiting for a worker before events are dropped (default 10000)
   --events-body-limit <n>   largest accepted event body, in bytes (default 1048576)
+  --config-body-limit <n>   largest accepted Config API body, in bytes (default 1048576)
+  --max-header-size <n>     largest request head of both APIs, in bytes (default 16384; beyond: 431)
+  --max-records-per-space <n>  most event types, functions, subscriptions or CORS configs per space (default 1000)
+  --target-timeout <ms>     time allowed for each call to a target (default 30000)
+
+Security (see README, "Security"):
+  --config-keys-file <file> JSON access keys of the Config API (also: env EVENT_GATEWAY_ACCESS_KEYS);
+                            with keys, every Config API call but GET /v1/status needs "Authorization: Bearer <key>"
+  --allow-unauthenticated-config
+                            without keys, let anyone change the registry (without keys and without --dev
+                            the Config API is read-only)
+  --allow-target-networks <cidrs>
+                            comma-separated networks targets may be in although they are loopback, private,
+                            link-local or metadata addresses (e.g. 127.0.0.0/8,10.0.0.0/8); --dev allows loopback
+  --allow-private-targets   allow targets in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
   --version                 print the version and exit
   --help                    print this help and exit
 `;
@@ -58,6 +82,16 @@ function tlsPair(kind: string, cert: string | undefined, key: string | undefined
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) throw new UsageError(`--${kind}-tls-cert and --${kind}-tls-key must be given together`);
   return { cert, key };
+}
+
+function targetNetworks(value: string | undefined): string[] {
+  const list = (value ?? '').split(',').map((cidr) => cidr.trim()).filter((cidr) => cidr !== '');
+  try {
+    parseNetworks(list);
+  } catch (err) {
+    throw new UsageError(`--allow-target-networks: ${(err as Error).message}`);
+  }
+  return list;
 }
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
@@ -87,6 +121,14 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: { type: 'string' },
         'workers-backlog': { type: 'string' },
         'events-body-limit': { type: 'string' },
+        'config-body-limit': { type: 'string' },
+        'max-header-size': { type: 'string' },
+        'max-records-per-space': { type: 'string' },
+        'target-timeout': { type: 'string' },
+        'config-keys-file': { type: 'string' },
+        'allow-unauthenticated-config': { type: 'boolean', default: false },
+        'allow-target-networks': { type: 'string' },
+        'allow-private-targets': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -112,6 +154,14 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: integer('workers', values.workers, 64, 1, 10_000),
         workersBacklog: integer('workers-backlog', values['workers-backlog'], 10_000, 1, 10_000_000),
         eventsBodyLimit: integer('events-body-limit', values['events-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+        configBodyLimit: integer('config-body-limit', values['config-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+        maxHeaderSize: integer('max-header-size', values['max-header-size'], 16 * 1024, 1024, 1024 * 1024),
+        maxRecordsPerSpace: integer('max-records-per-space', values['max-records-per-space'], 1000, 1, 10_000_000),
+        targetTimeoutMs: integer('target-timeout', values['target-timeout'], 30_000, 1, 3_600_000),
+        ...(values['config-keys-file'] ? { configKeysFile: resolve(values['config-keys-file']) } : {}),
+        allowUnauthenticatedConfig: values['allow-unauthenticated-config'] ?? false,
+        allowTargetNetworks: targetNetworks(values['allow-target-networks']),
+        allowPrivateTargets: values['allow-private-targets'] ?? false,
       },
     };
   } catch (err) {

@@ -26,6 +26,9 @@ export async function startTestGateway(overrides: Partial<GatewayOptions> & { da
     configPort: 0,
     workers: 8,
     workersBacklog: 1000,
+    // Tests call loopback targets and change the registry without keys, as `--dev` allows.
+    configAccess: { keys: [], withoutKeys: 'open' },
+    targetNetworks: { allowLoopback: true },
     ...overrides,
   });
   return {
