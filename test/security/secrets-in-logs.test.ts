@@ -1,4 +1,4 @@
-import { call, startTestGateway, type TestGateway } from '../support/gateway';
+import { startTestGateway, type TestGateway } from '../support/gateway';
 import { capturedLogger, waitForLog } from '../support/logs';
 import { TestTarget } from '../support/target';
 
