@@ -42,8 +42,11 @@ async function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return autocannon({ duration: SECONDS, ...opts });
 }
 
+/** The bench runs the gateway as in production: Config API behind an access key. */
+const BENCH_KEY = 'bench-access-key-0123456789';
+
 async function json(method: string, url: string, body: unknown): Promise<number> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` }, body: JSON.stringify(body) });
   await res.arrayBuffer();
   return res.status;
 }
@@ -70,8 +73,12 @@ async function main(): Promise<void> {
     '--log-format=json',
     '--log-level=info',
     `--embed-data-dir=${dataDir}`,
+    // The bench target listens on loopback, which production mode refuses by default.
+    '--allow-target-networks=127.0.0.0/8',
+    // It registers thousands of functions in one space, beyond the default cap of 1000.
+    '--max-records-per-space=1000000',
     ...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
-  ]);
+  ], { EVENT_GATEWAY_ACCESS_KEYS: BENCH_KEY });
   const started = JSON.parse(gateway.line) as { events: string; config: string };
   const config = `${started.config}/v1/spaces/default`;
   const rows: Row[] = [];

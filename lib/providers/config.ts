@@ -11,6 +11,8 @@ export interface AwsCredentialFields {
 
 export interface HttpConfig {
   url: string;
+  /** (ext) Signs each delivery with Standard Webhooks headers; `whsec_<base64>` or any other string. */
+  signingSecret?: string;
 }
 export interface LambdaConfig extends AwsCredentialFields {
   arn: string;
@@ -85,13 +87,31 @@ const awsSecrets = ['awsSecretAccessKey', 'awsSessionToken'] as const;
 const awsRegion = (p: Record<string, unknown>): FieldCheck => ['Region', p.region, [rules.required]];
 const awsEndpoint = (p: Record<string, unknown>): FieldCheck => ['Endpoint', p.endpoint, [rules.optional(rules.url)]];
 
+/**
+ * A `whsec_` secret must be base64 of at least 16 bytes; any other must be at least 16 characters.
+ * The mask is accepted: an update that sends it back keeps the stored secret.
+ */
+const signingSecretRule: FieldCheck[2][number] = [
+  'signingSecret',
+  (v) => {
+    if (typeof v !== 'string') return false;
+    if (v === '*****') return true;
+    if (!v.startsWith('whsec_')) return v.length >= 16;
+    const encoded = v.slice('whsec_'.length);
+    return /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) && Buffer.from(encoded, 'base64').length >= 16;
+  },
+];
+
 /** Per-type validation and metadata of provider configs, one entry per function type. */
 export const providerSchemas = {
   http: {
     struct: 'HTTP',
-    shape: { url: 'string' },
-    fields: (p) => [['URL', p.url, [rules.required, rules.url]]],
-    secrets: [],
+    shape: { url: 'string', signingSecret: 'string' },
+    fields: (p) => [
+      ['URL', p.url, [rules.required, rules.url]],
+      ['SigningSecret', p.signingSecret, [rules.optional(signingSecretRule)]],
+    ],
+    secrets: ['signingSecret'],
     answers: true,
   },
   awslambda: {

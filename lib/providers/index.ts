@@ -30,5 +30,5 @@ export function createProviderFactories(deps: ProviderDeps): ProviderFactories {
 
 /** Provider dependencies with the defaults: a shared keep-alive pool, 30 s per call, 6 MB answers. */
 export function defaultProviderDeps(overrides: Partial<HttpCallOptions> = {}): ProviderDeps {
-  return { http: { dispatcher: createHttpAgent(), timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...overrides } };
+  return { http: { timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...overrides, dispatcher: overrides.dispatcher ?? createHttpAgent() } };
 }

@@ -1,7 +1,7 @@
 import type { FunctionType, ProviderConfigs } from './config';
 
 /** Why a call to a target failed; delivery decides from it whether to retry. */
-export type TargetFailure = 'unreachable' | 'timeout' | 'status' | 'function-error' | 'credentials' | 'unsupported';
+export type TargetFailure = 'unreachable' | 'timeout' | 'status' | 'function-error' | 'credentials' | 'unsupported' | 'refused';
 
 /** A failed call to a target, with what is known about it. Messages never carry secrets. */
 export class TargetError extends Error {
@@ -16,9 +16,9 @@ export class TargetError extends Error {
     if (options?.statusCode !== undefined) this.statusCode = options.statusCode;
   }
 
-  /** Whether trying again later could succeed: not for a 4xx other than 408/429, nor bad config. */
+  /** Whether trying again later could succeed: not for a 4xx other than 408/429, nor bad config or a refused target address. */
   get retryable(): boolean {
-    if (this.reason === 'unsupported' || this.reason === 'credentials') return false;
+    if (this.reason === 'unsupported' || this.reason === 'credentials' || this.reason === 'refused') return false;
     if (this.reason === 'status' && this.statusCode !== undefined) {
       return this.statusCode >= 500 || this.statusCode === 408 || this.statusCode === 429;
     }

@@ -27,6 +27,19 @@ export type MetadataFilter = Record<string, string>;
 
 const MASK = '*****';
 
+/** Bounds that keep one space from exhausting the gateway. */
+export interface RegistryLimits {
+  /** Most records of each kind (event types, functions, subscriptions, CORS) in one space. */
+  maxRecordsPerSpace?: number;
+}
+
+const pluralOf: Record<RecordKind, string> = {
+  eventType: 'event types',
+  function: 'functions',
+  subscription: 'subscriptions',
+  cors: 'CORS configurations',
+};
+
 const namesOf: Record<RecordKind, ResourceNames> = {
   eventType: eventTypeNames,
   function: functionNames,
@@ -45,7 +58,10 @@ function matchesFilter(metadata: Metadata | undefined, filter: MetadataFilter): 
 export class RegistryService {
   private readonly listeners: Array<() => void> = [];
 
-  constructor(private readonly store: RegistryStore) {}
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly limits: RegistryLimits = {},
+  ) {}
 
   /** Registers a listener called after every successful write. */
   onChange(listener: () => void): void {
@@ -202,12 +218,24 @@ export class RegistryService {
     references: RecordKey[],
   ): Promise<void> {
     const write = { key: { space: value.space, kind, id }, value, references };
+    if (op === 'create') await this.checkRoom(value.space, kind);
     try {
       await (op === 'create' ? this.store.create(write) : this.store.update(write));
     } catch (err) {
       throw this.translate(err, kind, id);
     }
     this.changed();
+  }
+
+  /**
+   * Refuses a create beyond the per-space limit. Counted before the write, so concurrent creates may
+   * pass it by a few; it bounds growth, it is not an exact quota.
+   */
+  private async checkRoom(space: string, kind: RecordKind): Promise<void> {
+    const limit = this.limits.maxRecordsPerSpace;
+    if (limit === undefined) return;
+    const count = (await this.store.list(space, kind)).length;
+    if (count >= limit) throw new ValidationError(`Space "${space}" has reached the limit of ${limit} ${pluralOf[kind]}.`);
   }
 
   private async remove(kind: RecordKind, space: string, id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { parseNetworks } from '../providers/target-network';
 
 /** The command line of the local server, as in the original gateway (contract §6). */
 export interface CliOptions {
@@ -18,6 +19,14 @@ export interface CliOptions {
   delivery: 'durable' | 'memory';
   retryMaxAttempts: number;
   retryMaxAgeSeconds: number;
+  configBodyLimit: number;
+  maxHeaderSize: number;
+  maxRecordsPerSpace: number;
+  targetTimeoutMs: number;
+  configKeysFile?: string;
+  allowUnauthenticatedConfig: boolean;
+  allowTargetNetworks: string[];
+  allowPrivateTargets: boolean;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -47,6 +56,21 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
                             (a full backlog or a crash loses events)
   --retry-max-attempts <n>  default attempts per async delivery (default 30; subscriptions may set their own)
   --retry-max-age <s>       default seconds an async delivery is retried for (default 86400)
+  --config-body-limit <n>   largest accepted Config API body, in bytes (default 1048576)
+  --max-header-size <n>     largest request head of both APIs, in bytes (default 16384; beyond: 431)
+  --max-records-per-space <n>  most event types, functions, subscriptions or CORS configs per space (default 1000)
+  --target-timeout <ms>     time allowed for each call to a target (default 30000)
+
+Security (see README, "Security"):
+  --config-keys-file <file> JSON access keys of the Config API (also: env EVENT_GATEWAY_ACCESS_KEYS);
+                            with keys, every Config API call but GET /v1/status needs "Authorization: Bearer <key>"
+  --allow-unauthenticated-config
+                            without keys, let anyone change the registry (without keys and without --dev
+                            the Config API is read-only)
+  --allow-target-networks <cidrs>
+                            comma-separated networks targets may be in although they are loopback, private,
+                            link-local or metadata addresses (e.g. 127.0.0.0/8,10.0.0.0/8); --dev allows loopback
+  --allow-private-targets   allow targets in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
   --version                 print the version and exit
   --help                    print this help and exit
 `;
@@ -66,6 +90,16 @@ function tlsPair(kind: string, cert: string | undefined, key: string | undefined
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) throw new UsageError(`--${kind}-tls-cert and --${kind}-tls-key must be given together`);
   return { cert, key };
+}
+
+function targetNetworks(value: string | undefined): string[] {
+  const list = (value ?? '').split(',').map((cidr) => cidr.trim()).filter((cidr) => cidr !== '');
+  try {
+    parseNetworks(list);
+  } catch (err) {
+    throw new UsageError(`--allow-target-networks: ${(err as Error).message}`);
+  }
+  return list;
 }
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
@@ -98,6 +132,14 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         delivery: { type: 'string' },
         'retry-max-attempts': { type: 'string' },
         'retry-max-age': { type: 'string' },
+        'config-body-limit': { type: 'string' },
+        'max-header-size': { type: 'string' },
+        'max-records-per-space': { type: 'string' },
+        'target-timeout': { type: 'string' },
+        'config-keys-file': { type: 'string' },
+        'allow-unauthenticated-config': { type: 'boolean', default: false },
+        'allow-target-networks': { type: 'string' },
+        'allow-private-targets': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -128,6 +170,14 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         delivery,
         retryMaxAttempts: integer('retry-max-attempts', values['retry-max-attempts'], 30, 1, 1000),
         retryMaxAgeSeconds: integer('retry-max-age', values['retry-max-age'], 86_400, 1, 7 * 86_400),
+        configBodyLimit: integer('config-body-limit', values['config-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+        maxHeaderSize: integer('max-header-size', values['max-header-size'], 16 * 1024, 1024, 1024 * 1024),
+        maxRecordsPerSpace: integer('max-records-per-space', values['max-records-per-space'], 1000, 1, 10_000_000),
+        targetTimeoutMs: integer('target-timeout', values['target-timeout'], 30_000, 1, 3_600_000),
+        ...(values['config-keys-file'] ? { configKeysFile: resolve(values['config-keys-file']) } : {}),
+        allowUnauthenticatedConfig: values['allow-unauthenticated-config'] ?? false,
+        allowTargetNetworks: targetNetworks(values['allow-target-networks']),
+        allowPrivateTargets: values['allow-private-targets'] ?? false,
       },
     };
   } catch (err) {

@@ -9,12 +9,16 @@ import { DurableQueue } from '../delivery/sqlite';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
+import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
 import { PrometheusMetrics } from '../metrics/prometheus';
 import { ProviderCache } from '../providers/cache';
+import { createHttpAgent } from '../providers/http';
 import { createProviderFactories, defaultProviderDeps, type ProviderDeps } from '../providers/index';
+import type { TargetNetworkPolicy } from '../providers/target-network';
 import { RegistryService } from '../registry/service';
 import type { RegistryStore } from '../registry/store';
+import { answerClientErrors } from './client-errors';
 import { nodeListener } from './node-adapter';
 
 /** TLS files of one API. */
@@ -39,6 +43,16 @@ export interface GatewayOptions {
   providers?: ProviderDeps;
   /** How async deliveries are kept: durable on disk (at least once) or in memory (the original's mode). */
   delivery?: DeliveryOptions;
+  /** Who may use the Config API; by default nobody may write (no keys, read-only). */
+  configAccess?: ConfigAccessOptions;
+  /** Which addresses targets may have; by default public addresses only. Ignored when `providers` is given. */
+  targetNetworks?: TargetNetworkPolicy;
+  /** Time allowed for each call to a target, in milliseconds (default 30 s). Ignored when `providers` is given. */
+  targetTimeoutMs?: number;
+  /** Largest request head (request line and headers) of both APIs, in bytes (default 16 KB). */
+  maxHeaderSize?: number;
+  /** Most records of each kind (functions, subscriptions, …) in one space (default 1000). */
+  maxRecordsPerSpace?: number;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
@@ -56,8 +70,11 @@ export interface RunningGateway {
 
 const MB = 1024 * 1024;
 
-function createServer(tls: TlsFiles | undefined, listener: ReturnType<typeof nodeListener>): Server {
-  const server = tls ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, listener) : createHttpServer(listener);
+function createServer(tls: TlsFiles | undefined, listener: ReturnType<typeof nodeListener>, maxHeaderSize: number): Server {
+  const server = tls
+    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), maxHeaderSize }, listener)
+    : createHttpServer({ maxHeaderSize }, listener);
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
@@ -81,13 +98,24 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Says at start-up when the Config API is not protected by keys. */
+function warnAboutAccess(access: ConfigAccess, options: ConfigAccessOptions | undefined, logger: Logger): void {
+  if (access.enforced) return;
+  if (options?.withoutKeys === 'open') {
+    logger.warn({ configAccess: 'open' }, 'Config API is OPEN: no access keys are configured, anyone who can reach it can change the registry');
+  } else {
+    logger.warn({ configAccess: 'read-only' }, 'Config API is READ-ONLY: no access keys are configured (--config-keys-file), so every change is refused');
+  }
+}
+
 /** The composition root of the local server: wires store, registry, routing, delivery and both APIs. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { store, logger } = options;
   const host = options.host ?? '127.0.0.1';
-  const registry = new RegistryService(store);
+  const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
-  const providers = new ProviderCache(createProviderFactories(options.providers ?? defaultProviderDeps()));
+  const providerDeps = options.providers ?? defaultProviderDeps({ dispatcher: createHttpAgent(options.targetNetworks), timeoutMs: options.targetTimeoutMs ?? 30_000 });
+  const providers = new ProviderCache(createProviderFactories(providerDeps));
   const routing = new RoutingCache(store, providers.providerFor, logger);
   registry.onChange(() => routing.invalidate());
   const delivery = options.delivery ?? { mode: 'memory' };
@@ -103,9 +131,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return metrics.render();
   };
   const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(durable ? { deadLetters: durable } : {}) });
+  const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
+  warnAboutAccess(access, options.configAccess, logger);
+  const handleConfig = withConfigAccess((req) => configApi.handle(req), access);
 
-  const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }));
-  const configServer = createServer(options.configTls, nodeListener((req) => configApi.handle(req), { bodyLimit: options.configBodyLimit ?? MB, logger }));
+  const headerLimit = options.maxHeaderSize ?? 16 * 1024;
+  const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit);
+  const configServer = createServer(options.configTls, nodeListener(handleConfig, { bodyLimit: options.configBodyLimit ?? MB, logger }), headerLimit);
   const eventsPort = await listen(eventsServer, options.eventsPort, host);
   const configPort = await listen(configServer, options.configPort, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;

@@ -1,11 +1,34 @@
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { accessKeysFromEnv, parseAccessKeys, type ConfigAccessOptions } from '../http/config-access';
 import { SqliteStore } from '../stores/sqlite';
 import { parseCommandLine, type CliOptions } from './cli';
 import { startGateway } from './gateway';
 
+/** A backstop: the code never logs these, and if a future log line did, pino would censor them. */
+const REDACT = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'provider.signingSecret', '*.provider.signingSecret'];
+
 function createLogger(options: CliOptions): pino.Logger {
-  if (options.logFormat === 'json') return pino({ level: options.logLevel });
-  return pino({ level: options.logLevel }, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }));
+  if (options.logFormat === 'json') return pino({ level: options.logLevel, redact: REDACT });
+  return pino({ level: options.logLevel, redact: REDACT }, pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }));
+}
+
+/**
+ * Config API access from the keys file and the environment. Without keys, `--dev` and
+ * `--allow-unauthenticated-config` leave it open; otherwise it is read-only.
+ */
+function configAccessOf(options: CliOptions, envKeys: string | undefined): ConfigAccessOptions {
+  const fileKeys = options.configKeysFile ? parseAccessKeys(readKeysFile(options.configKeysFile), options.configKeysFile) : [];
+  const keys = [...fileKeys, ...accessKeysFromEnv(envKeys)];
+  return { keys, withoutKeys: options.dev || options.allowUnauthenticatedConfig ? 'open' : 'read-only' };
+}
+
+function readKeysFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read --config-keys-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
 }
 
 /**
@@ -20,6 +43,14 @@ export async function main(args: string[], version: string): Promise<void> {
     return;
   }
   const options = request.options;
+  let configAccess: ConfigAccessOptions;
+  try {
+    configAccess = configAccessOf(options, process.env.EVENT_GATEWAY_ACCESS_KEYS);
+  } catch (err) {
+    process.stderr.write(`event-gateway: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const logger = createLogger(options);
   const store = new SqliteStore(options.embedDataDir);
   const gateway = await startGateway({
@@ -35,6 +66,12 @@ export async function main(args: string[], version: string): Promise<void> {
       options.delivery === 'durable'
         ? { mode: 'durable', dataDir: options.embedDataDir, defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds } }
         : { mode: 'memory' },
+    configBodyLimit: options.configBodyLimit,
+    maxHeaderSize: options.maxHeaderSize,
+    maxRecordsPerSpace: options.maxRecordsPerSpace,
+    targetTimeoutMs: options.targetTimeoutMs,
+    configAccess,
+    targetNetworks: { allowNetworks: options.allowTargetNetworks, allowPrivate: options.allowPrivateTargets, allowLoopback: options.dev },
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
   });
@@ -42,6 +79,7 @@ export async function main(args: string[], version: string): Promise<void> {
     { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: options.delivery, dev: options.dev },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
+  if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

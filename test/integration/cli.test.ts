@@ -56,7 +56,7 @@ describe('the event-gateway command', () => {
   it('finishes accepted deliveries before exiting on SIGTERM', async () => {
     const target = await TestTarget.start();
     target.behaviour = () => 'hang';
-    const gw = await startGatewayProcess([`--embed-data-dir=${dataDir()}`]);
+    const gw = await startGatewayProcess([`--embed-data-dir=${dataDir()}`, '--allow-unauthenticated-config', '--allow-target-networks=127.0.0.0/8']);
     try {
       const base = `${gw.configUrl}/v1/spaces/default`;
       await call('POST', `${base}/eventtypes`, { name: 'slow.event' });

@@ -31,7 +31,7 @@ describe('crash safety', () => {
     const dataDir = tempDir('eg-crash-');
     const target = await slowTarget();
     try {
-      const first = await startGatewayProcess([`--embed-data-dir=${dataDir}`, '--workers=2']);
+      const first = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, '--workers=2']);
       const base = `${first.configUrl}/v1/spaces/default`;
       await call('POST', `${base}/eventtypes`, { name: 'order.placed' });
       await call('POST', `${base}/functions`, { functionId: 'orders', type: 'http', provider: { url: target.url } });
@@ -64,7 +64,7 @@ describe('crash safety', () => {
       // The point of the test: some accepted events had not reached the target when the process died.
       expect(missingAtKill).toBeGreaterThan(0);
 
-      const second = await startGatewayProcess([`--embed-data-dir=${dataDir}`]);
+      const second = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`]);
       try {
         const deadline = Date.now() + 20_000;
         while (accepted.some((id) => !target.seen.has(id)) && Date.now() < deadline) {

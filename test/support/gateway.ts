@@ -28,6 +28,9 @@ export async function startTestGateway(overrides: Partial<GatewayOptions> & { da
     workersBacklog: 1000,
     // Durable delivery with a quick backoff, so that retry tests take milliseconds, not minutes.
     delivery: { mode: 'durable', dataDir, backoff: { baseMs: 20, capMs: 200 } },
+    // Tests call loopback targets and change the registry without keys, as `--dev` allows.
+    configAccess: { keys: [], withoutKeys: 'open' },
+    targetNetworks: { allowLoopback: true },
     ...overrides,
   });
   return {

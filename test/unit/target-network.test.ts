@@ -1,0 +1,89 @@
+import { addressCheck, guardedLookup, parseIp, TargetRefusedError } from '../../lib/providers/target-network';
+
+/** The host part of a URL as undici connects to it: what `new URL` normalises the text to. */
+const hostOf = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
+
+describe('the target network policy', () => {
+  const strict = addressCheck();
+
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['127.255.0.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['169.254.169.254', 'metadata'],
+    ['fd00:ec2::254', 'metadata'],
+    ['169.254.10.1', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.1.1', 'private'],
+    ['fc00::1', 'private'],
+    ['fdff::1', 'private'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['224.0.0.1', 'reserved'],
+    ['255.255.255.255', 'reserved'],
+  ])('refuses %s by default as %s', (address, category) => {
+    expect(strict(address)).toBe(category);
+  });
+
+  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '192.169.0.1'])('allows the public address %s', (address) => {
+    expect(strict(address)).toBeUndefined();
+  });
+
+  it('sees through IPv6 forms that carry an IPv4 address', () => {
+    expect(strict('::ffff:127.0.0.1')).toBe('loopback');
+    expect(strict('::ffff:7f00:1')).toBe('loopback');
+    expect(strict('::ffff:169.254.169.254')).toBe('metadata');
+    expect(strict('64:ff9b::a9fe:a9fe')).toBe('metadata');
+    expect(strict('::10.0.0.1')).toBe('private');
+    expect(parseIp('::ffff:10.0.0.1')).toEqual({ v6: false, value: 0x0a000001n });
+  });
+
+  it('refuses the odd spellings of loopback once the URL is parsed, as undici parses it', () => {
+    for (const url of ['http://2130706433/', 'http://0x7f.1/', 'http://0177.0.0.1/', 'http://127.1/', 'http://[::ffff:127.0.0.1]/', 'http://[0:0:0:0:0:ffff:7f00:1]/']) {
+      expect([url, strict(hostOf(url))]).toEqual([url, 'loopback']);
+    }
+  });
+
+  it('lets loopback through in development, private networks on request, and explicit networks always', () => {
+    const dev = addressCheck({ allowLoopback: true });
+    expect(dev('127.0.0.1')).toBeUndefined();
+    expect(dev('::1')).toBeUndefined();
+    expect(dev('10.0.0.1')).toBe('private');
+    const privateOk = addressCheck({ allowPrivate: true });
+    expect(privateOk('10.0.0.1')).toBeUndefined();
+    expect(privateOk('fd12::1')).toBeUndefined();
+    // The metadata service sits in fc00::/7 and 169.254/16, but allowing private networks never opens it.
+    expect(privateOk('fd00:ec2::254')).toBe('metadata');
+    expect(privateOk('127.0.0.1')).toBe('loopback');
+    const listed = addressCheck({ allowNetworks: ['127.0.0.0/8', '10.1.0.0/16', 'fd00::/8'] });
+    expect(listed('127.0.0.2')).toBeUndefined();
+    expect(listed('::ffff:127.0.0.2')).toBeUndefined();
+    expect(listed('10.1.9.9')).toBeUndefined();
+    expect(listed('10.2.0.1')).toBe('private');
+    expect(listed('fd00:1::1')).toBeUndefined();
+  });
+
+  it('rejects malformed networks in the allow-list', () => {
+    expect(() => addressCheck({ allowNetworks: ['10.0.0.0/33'] })).toThrow(/invalid prefix/);
+    expect(() => addressCheck({ allowNetworks: ['example.com/8'] })).toThrow(/not an IP network/);
+  });
+
+  it('refuses a name that resolves to a refused address, in the form node asked for', async () => {
+    const lookup = guardedLookup(addressCheck());
+    const err = await new Promise<unknown>((resolve) => lookup('localhost', { all: true }, (e) => resolve(e)));
+    expect(err).toBeInstanceOf(TargetRefusedError);
+    expect((err as TargetRefusedError).category).toBe('loopback');
+
+    const open = guardedLookup(addressCheck({ allowLoopback: true }));
+    const one = await new Promise<[unknown, unknown, unknown]>((resolve) => open('localhost', {}, (e, a, f) => resolve([e, a, f])));
+    expect(one[0]).toBeNull();
+    expect(typeof one[1]).toBe('string');
+    expect([4, 6]).toContain(one[2]);
+    const all = await new Promise<[unknown, unknown]>((resolve) => open('localhost', { all: true }, (e, a) => resolve([e, a])));
+    expect(all[0]).toBeNull();
+    expect(Array.isArray(all[1])).toBe(true);
+  });
+});
