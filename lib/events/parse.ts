@@ -187,7 +187,7 @@ export function gatewayEvent(eventType: string, data: unknown, contentType: stri
     eventID: randomUUID(),
     eventTime: new Date().toISOString(),
     ...optional('contentType', contentType),
-    extensions: structuredClone(TRANSFORMED_EXTENSION),
+    extensions: { eventgateway: { ...TRANSFORMED_EXTENSION.eventgateway } },
     data,
   };
 }

@@ -21,5 +21,13 @@ export function headerValue(headers: IncomingRequest['headers'], name: string): 
 
 /** `content-type` → `Content-Type`, the canonical form Go's net/http gives header names. */
 export function canonicalHeaderName(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+  let canonical = canonicalNames.get(name);
+  if (canonical === undefined) {
+    canonical = name.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+    // Header names repeat from request to request; a bounded cache spares the regex on the hot path.
+    if (canonicalNames.size < 1000) canonicalNames.set(name, canonical);
+  }
+  return canonical;
 }
+
+const canonicalNames = new Map<string, string>();

@@ -148,7 +148,7 @@ export class EventRouter {
     return undefined;
   }
 
-  private findCors(table: RoutingTable, spaces: string[], req: IncomingRequest) {
+  private findCors(table: RoutingTable, spaces: readonly string[], req: IncomingRequest) {
     for (const space of spaces) {
       const config = table.cors(space, req.method, req.path);
       if (config) return config;
@@ -157,7 +157,7 @@ export class EventRouter {
   }
 
   /** The sync subscription that answers; one whose filters refuse the event does not (the event is then async only). */
-  private findSync(table: RoutingTable, spaces: string[], req: IncomingRequest, event: CloudEvent) {
+  private findSync(table: RoutingTable, spaces: readonly string[], req: IncomingRequest, event: CloudEvent) {
     const eventType = eventTypeOf(event);
     for (const space of spaces) {
       const match = table.syncRoute(space, req.method, req.path, eventType);
@@ -179,12 +179,12 @@ export class EventRouter {
     }));
   }
 
-  private processed(table: RoutingTable, spaces: string[], eventType: string): void {
+  private processed(table: RoutingTable, spaces: readonly string[], eventType: string): void {
     for (const space of spaces) if (table.eventType(space, eventType)) this.deps.metrics.eventProcessed(space, eventType);
   }
 
   /** Queues the event for every async subscriber the authorizer lets through; never waits for targets. */
-  private async fanOut(table: RoutingTable, spaces: string[], req: IncomingRequest, event: CloudEvent): Promise<void> {
+  private async fanOut(table: RoutingTable, spaces: readonly string[], req: IncomingRequest, event: CloudEvent): Promise<void> {
     const eventType = eventTypeOf(event);
     for (const space of spaces) {
       const candidates = table.asyncRoutes(space, req.method, req.path, eventType);

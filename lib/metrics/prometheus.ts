@@ -79,16 +79,16 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
 
   eventReceived(space: string, type: string): void {
-    this.received.inc({ space, type });
+    this.count(this.received, space, type);
   }
   eventProcessed(space: string, type: string): void {
-    this.processed.inc({ space, type });
+    this.count(this.processed, space, type);
   }
   eventDropped(space: string, type: string): void {
-    this.dropped.inc({ space, type });
+    this.count(this.dropped, space, type);
   }
   eventFiltered(space: string, type: string): void {
-    this.filtered.inc({ space, type });
+    this.count(this.filtered, space, type);
   }
   setBacklog(size: number): void {
     this.backlog.set(size);
@@ -102,13 +102,25 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
 
   deliveryRetried(space: string, type: string): void {
-    this.retried.inc({ space, type });
+    this.count(this.retried, space, type);
   }
   deliveryDeadLettered(space: string, type: string): void {
-    this.deadLettered.inc({ space, type });
+    this.count(this.deadLettered, space, type);
   }
   observeDeliveryLatency(seconds: number): void {
     this.deliveryLatency.observe(seconds);
+  }
+
+  /** Child counters per label pair, kept so that the hot path skips prom-client's label hashing. */
+  private readonly children = new Map<Counter<'space' | 'type'>, Map<string, Counter.Internal>>();
+
+  private count(counter: Counter<'space' | 'type'>, space: string, type: string): void {
+    let byLabels = this.children.get(counter);
+    if (!byLabels) this.children.set(counter, (byLabels = new Map()));
+    const key = `${space}\u0000${type}`;
+    let child = byLabels.get(key);
+    if (!child) byLabels.set(key, (child = counter.labels(space, type)));
+    child.inc();
   }
 
   /** The text exposition and its content type. */

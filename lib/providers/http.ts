@@ -47,7 +47,9 @@ export async function postEvent(
       body: binary ? binary.body : payload,
       headers: callHeaders,
       dispatcher: options.dispatcher,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      // Per-phase timeouts rather than an AbortSignal: no timer object and listener per call on the hot path.
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
     });
   } catch (err) {
     throw toTargetError(err, url);

@@ -112,9 +112,11 @@ export class RoutingTable {
   }
 
   /** The spaces that have anything registered. */
-  spaceNames(): string[] {
-    return [...this.spaces.keys()];
+  spaceNames(): readonly string[] {
+    return (this.names ??= [...this.spaces.keys()]);
   }
+
+  private names?: string[];
 
   eventType(space: string, name: string): EventType | undefined {
     return this.spaces.get(space)?.eventTypes.get(name);
