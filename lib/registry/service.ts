@@ -234,7 +234,7 @@ export class RegistryService {
   private async checkRoom(space: string, kind: RecordKind): Promise<void> {
     const limit = this.limits.maxRecordsPerSpace;
     if (limit === undefined) return;
-    const count = (await this.store.list(space, kind)).length;
+    const count = this.store.count ? await this.store.count(space, kind) : (await this.store.list(space, kind)).length;
     if (count >= limit) throw new ValidationError(`Space "${space}" has reached the limit of ${limit} ${pluralOf[kind]}.`);
   }
 

@@ -57,6 +57,8 @@ export class ReferencedRecordError extends Error {
 export interface RegistryStore {
   get<K extends RecordKind>(key: RecordKey & { kind: K }): Promise<RecordKinds[K] | undefined>;
   list<K extends RecordKind>(space: string, kind: K): Promise<Array<RecordKinds[K]>>;
+  /** How many records of a kind a space holds; optional, the service falls back to `list`. */
+  count?(space: string, kind: RecordKind): Promise<number>;
   /** Every record of a kind across all spaces. */
   listAll<K extends RecordKind>(kind: K): Promise<Array<RecordKinds[K]>>;
   /** Throws RecordExistsError or MissingReferenceError. */

@@ -31,6 +31,12 @@ export class MemoryStore implements RegistryStore {
     return this.select((key) => key.space === space && key.kind === kind);
   }
 
+  async count(space: string, kind: RecordKind): Promise<number> {
+    let n = 0;
+    for (const entry of this.records.values()) if (entry.key.space === space && entry.key.kind === kind) n++;
+    return n;
+  }
+
   async listAll<K extends RecordKind>(kind: K): Promise<Array<RecordKinds[K]>> {
     return this.select((key) => key.kind === kind);
   }

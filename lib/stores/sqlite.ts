@@ -46,6 +46,7 @@ export class SqliteStore implements RegistryStore {
     this.statements = {
       get: this.db.prepare<[string, string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? AND id = ?'),
       list: this.db.prepare<[string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? ORDER BY id'),
+      count: this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM records WHERE space = ? AND kind = ?'),
       listAll: this.db.prepare<[string], { value: string }>('SELECT value FROM records WHERE kind = ? ORDER BY space, id'),
       insert: this.db.prepare('INSERT INTO records (space, kind, id, value) VALUES (?, ?, ?, ?)'),
       replace: this.db.prepare('UPDATE records SET value = ? WHERE space = ? AND kind = ? AND id = ?'),
@@ -67,6 +68,10 @@ export class SqliteStore implements RegistryStore {
 
   async list<K extends RecordKind>(space: string, kind: K): Promise<Array<RecordKinds[K]>> {
     return this.statements.list.all(space, kind).map((row) => JSON.parse(row.value) as RecordKinds[K]);
+  }
+
+  async count(space: string, kind: RecordKind): Promise<number> {
+    return this.statements.count.get(space, kind)?.n ?? 0;
   }
 
   async listAll<K extends RecordKind>(kind: K): Promise<Array<RecordKinds[K]>> {

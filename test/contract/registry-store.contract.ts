@@ -51,6 +51,7 @@ export function registryStoreContract(name: string, open: () => Promise<Registry
     it('keeps spaces apart', async () => {
       await store.create(fn('space1', 'a'));
       await store.create(fn('space2', 'a'));
+      if (store.count) expect(await store.count('space1', 'function')).toBe(1);
       expect(await store.list('space1', 'function')).toHaveLength(1);
       expect((await store.listAll('function')).map((f) => f.space).sort()).toEqual(['space1', 'space2']);
     });
