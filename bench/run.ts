@@ -11,6 +11,8 @@ import autocannon from 'autocannon';
  */
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Length of the optional memory soak (sync GET load while sampling the gateway's RSS); 0 skips it. */
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
 const ROOT = join(__dirname, '..', '..');
 
 interface Row {
@@ -140,12 +142,29 @@ async function main(): Promise<void> {
 
     const rss = rssOf(gateway.child.pid);
     print(rows, rss);
+    if (SOAK_SECONDS > 0) await soak(`${started.events}/hello`, gateway.child.pid);
   } finally {
     gateway.child.kill('SIGTERM');
     target.child.kill('SIGTERM');
     await new Promise((resolve) => gateway.child.once('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Sustained sync load with the gateway's RSS sampled every 10 s: memory should stay flat. */
+async function soak(url: string, pid: number | undefined): Promise<void> {
+  const samples: number[] = [rssOf(pid)];
+  const timer = setInterval(() => samples.push(rssOf(pid)), 10_000);
+  const result = await run({ url, connections: 8, duration: SOAK_SECONDS });
+  clearInterval(timer);
+  samples.push(rssOf(pid));
+  const firstMinute = samples.slice(1, 7);
+  const settled = firstMinute.length > 0 ? Math.max(...firstMinute) : samples[0] ?? 0;
+  const last = samples.at(-1) ?? 0;
+  process.stdout.write(
+    `\nsoak: ${SOAK_SECONDS} s of sync GET at ${Math.round(result.requests.average)} req/s; RSS MB every 10 s: ${samples.map((m) => m.toFixed(0)).join(' ')}\n` +
+      `RSS at the end / highest in the first minute: ${(last / Math.max(1, settled)).toFixed(2)}\n`,
+  );
 }
 
 function print(rows: Row[], rssMb: number): void {

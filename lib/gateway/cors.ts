@@ -2,8 +2,11 @@ import type { CorsConfig } from '../registry/types';
 import type { GatewayResponse } from './response';
 
 /** Whether an origin is allowed; a `*` in an allowed origin stands for any characters. */
-export function originAllowed(config: CorsConfig, origin: string): boolean {
-  return config.allowedOrigins.some((allowed) => {
+export function originAllowed(config: CorsConfig, requestOrigin: string): boolean {
+  // Origins compare without case, as browsers and the original gateway (rs/cors) treat them.
+  const origin = requestOrigin.toLowerCase();
+  return config.allowedOrigins.some((configured) => {
+    const allowed = configured.toLowerCase();
     if (allowed === '*') return true;
     if (!allowed.includes('*')) return allowed === origin;
     const pattern = allowed.split('*').map(escapeRegExp).join('.*');
@@ -30,12 +33,13 @@ export function corsHeaders(config: CorsConfig | undefined, origin: string | und
 export function preflightResponse(config: CorsConfig, origin: string | undefined, method: string, requestHeaders: string | undefined): GatewayResponse {
   const headers: Record<string, string> = { vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers' };
   const asked = (requestHeaders ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
-  const allowedHeaders = new Set(config.allowedHeaders.map((h) => h.toLowerCase()));
+  // `Origin` is always allowed and `*` allows any header, as in rs/cors, which the original used.
+  const allowedHeaders = new Set(['origin', ...config.allowedHeaders.map((h) => h.toLowerCase())]);
   const ok =
     origin !== undefined &&
     originAllowed(config, origin) &&
     config.allowedMethods.includes(method.toUpperCase()) &&
-    asked.every((h) => allowedHeaders.has(h.toLowerCase()));
+    (allowedHeaders.has('*') || asked.every((h) => allowedHeaders.has(h.toLowerCase())));
   if (ok) {
     headers['access-control-allow-origin'] = origin;
     headers['access-control-allow-methods'] = method.toUpperCase();

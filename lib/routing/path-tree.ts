@@ -45,14 +45,14 @@ export class PathTree<T> {
     let node = this.root;
     for (const [i, segment] of segments.entries()) {
       if (segment.startsWith('*')) {
-        if (i !== segments.length - 1) throw new PathConflictError(`wildcard must be the last segment in route ${route}`);
+        if (i !== segments.length - 1) throw new PathConflictError('wildcard must be the last parameter');
         this.addWildcard(node, segment.slice(1), route, value);
         this.count++;
         return;
       }
       node = segment.startsWith(':') ? this.paramChild(node, segment.slice(1), route) : this.staticChild(node, segment, route);
     }
-    if (node.value) throw new PathConflictError(`route ${route} conflicts with existing route ${node.value.route}`);
+    if (node.value) throw new PathConflictError(`route ${route} conflicts with existing route`);
     node.value = { route, value };
     this.count++;
   }
@@ -88,7 +88,7 @@ export class PathTree<T> {
       throw new PathConflictError(`static segment '${segment}' of route ${route} conflicts with parameter ':${node.param.name}'`);
     }
     if (node.wildcard) {
-      throw new PathConflictError(`static segment '${segment}' of route ${route} conflicts with wildcard '*${node.wildcard.name}'`);
+      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
     }
     let child = node.statics.get(segment);
     if (!child) {
@@ -100,14 +100,14 @@ export class PathTree<T> {
 
   private paramChild(node: Node<T>, name: string, route: string): Node<T> {
     if (node.wildcard) {
-      throw new PathConflictError(`parameter ':${name}' of route ${route} conflicts with wildcard '*${node.wildcard.name}'`);
+      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
     }
     if (node.statics.size > 0) {
       const existing = [...node.statics.keys()][0];
-      throw new PathConflictError(`parameter ':${name}' of route ${route} conflicts with static segment '${existing}'`);
+      throw new PathConflictError(`static route already defined for route: ${route} (segment '${existing}')`);
     }
     if (node.param && node.param.name !== name) {
-      throw new PathConflictError(`parameter ':${name}' of route ${route} conflicts with parameter ':${node.param.name}'`);
+      throw new PathConflictError(`parameter with different name ("${node.param.name}") already defined: for route: ${route}`);
     }
     node.param ??= { name, node: newNode<T>() };
     return node.param.node;
@@ -115,14 +115,14 @@ export class PathTree<T> {
 
   private addWildcard(node: Node<T>, name: string, route: string, value: T): void {
     if (node.wildcard) {
-      throw new PathConflictError(`wildcard '*${name}' of route ${route} conflicts with wildcard '*${node.wildcard.name}'`);
+      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
     }
     if (node.param) {
-      throw new PathConflictError(`wildcard '*${name}' of route ${route} conflicts with parameter ':${node.param.name}'`);
+      throw new PathConflictError(`wildcard with different name ("${node.param.name}") already defined: for route: ${route}`);
     }
     if (node.statics.size > 0) {
       const existing = [...node.statics.keys()][0];
-      throw new PathConflictError(`wildcard '*${name}' of route ${route} conflicts with static segment '${existing}'`);
+      throw new PathConflictError(`static route already defined for route: ${route} (segment '${existing}')`);
     }
     node.wildcard = { name, route, value };
   }

@@ -251,6 +251,15 @@ describe('Config API', () => {
       expect(errorOf(res.body)).toMatch(/^Subscription path conflict: /);
     });
 
+    it('words a parameter name conflict as the original gateway did', async () => {
+      await setup();
+      await call('POST', `${base}/functions`, fn('fn2'));
+      const sync = { type: 'sync', eventType: 'user.created', method: 'GET' };
+      await call('POST', `${base}/subscriptions`, { ...sync, functionId: 'fn1', path: '/users/:id' });
+      const res = await call('POST', `${base}/subscriptions`, { ...sync, functionId: 'fn2', path: '/users/:name' });
+      expect(errorOf(res.body)).toBe('Subscription path conflict: parameter with different name ("id") already defined: for route: /users/:name');
+    });
+
     it('updates only metadata and names the field that may not change', async () => {
       await setup();
       const created = await call('POST', `${base}/subscriptions`, { type: 'async', eventType: 'user.created', functionId: 'fn1' });
