@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -47,10 +48,27 @@ async function run(opts: autocannon.Options): Promise<autocannon.Result> {
 /** The bench runs the gateway as in production: Config API behind an access key. */
 const BENCH_KEY = 'bench-access-key-0123456789';
 
-async function json(method: string, url: string, body: unknown): Promise<number> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
+/** One keep-alive connection, as a config client (the SDK, a deploy tool) uses; fetch's own overhead would dominate. */
+const configAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function json(method: string, url: string, body: unknown): Promise<number> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method,
+        agent: configAgent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${BENCH_KEY}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 function rssOf(pid: number | undefined): number {
@@ -144,6 +162,7 @@ async function main(): Promise<void> {
     print(rows, rss);
     if (SOAK_SECONDS > 0) await soak(`${started.events}/hello`, gateway.child.pid);
   } finally {
+    configAgent.destroy();
     gateway.child.kill('SIGTERM');
     target.child.kill('SIGTERM');
     await new Promise((resolve) => gateway.child.once('exit', resolve));
