@@ -205,7 +205,7 @@ export class EventRouter {
     if (reportable) this.system.emit(table, space, 'eventgateway.function.invoking', () => ({ space, event: eventOf(), functionId }));
     const started = performance.now();
     try {
-      const result = await fn.provider.invoke(payload, context);
+      const result = await fn.provider.invoke(payload, { ...context, eventType });
       this.deps.metrics.observeProcessing((performance.now() - started) / 1000);
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invoked', () => ({ space, event: eventOf(), functionId, result: result.toString('base64') }));
@@ -217,9 +217,17 @@ export class EventRouter {
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invocationFailed', () => ({ space, event: eventOf(), functionId, error: { message } }));
       }
-      throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(undefined, { cause: err }) : err;
+      throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(callFailureMessage(err), { cause: err }) : err;
     }
   }
+}
+
+/** The contract lets refused credentials say so; every other failure keeps the generic message. */
+function callFailureMessage(err: unknown): string | undefined {
+  if (err instanceof TargetError && err.reason === 'credentials') {
+    return "Function call failed: the target refused the gateway's credentials. Please check logs.";
+  }
+  return undefined;
 }
 
 /** The `http.request` data of a request, as an authorizer receives it. */

@@ -31,6 +31,8 @@ export interface InvocationContext {
   /** Stable across retries of one delivery, so that targets can de-duplicate. */
   deliveryId?: string;
   eventId?: string;
+  /** The event's type, for targets that key or label records by it (Kinesis, EventBridge). */
+  eventType?: string;
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */
