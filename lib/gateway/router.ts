@@ -266,7 +266,7 @@ export class EventRouter {
     if (reportable) this.system.emit(table, space, 'eventgateway.function.invoking', () => ({ space, event: eventOf(), functionId }));
     const started = performance.now();
     try {
-      const result = await fn.provider.invoke(payload, context);
+      const result = await fn.provider.invoke(payload, { ...context, eventType });
       this.deps.metrics.observeProcessing((performance.now() - started) / 1000);
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invoked', () => ({ space, event: eventOf(), functionId, result: result.toString('base64') }));
@@ -278,9 +278,26 @@ export class EventRouter {
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invocationFailed', () => ({ space, event: eventOf(), functionId, error: { message } }));
       }
-      throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(undefined, { cause: err }) : err;
+      throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(callFailureMessage(err), { cause: err }) : err;
     }
   }
+}
+
+/** The original gateway's messages for the AWS credential errors its users know. */
+const AWS_CREDENTIAL_MESSAGES: Record<string, string> = {
+  AccessDeniedException:
+    'Function call failed with AccessDeniedException. The provided credentials do not have the required IAM permissions to invoke this function. Please attach the lambda:invokeFunction permission to these credentials.',
+  UnrecognizedClientException:
+    'Function call failed with UnrecognizedClientException. The provided credentials are invalid. Please provide valid credentials.',
+  ExpiredTokenException:
+    'Function call failed with ExpiredTokenException. The provided security token for the function has expired. Please provide an updated security token or provide permanent credentials.',
+};
+
+/** The contract lets refused credentials say so; every other failure keeps the generic message. */
+function callFailureMessage(err: unknown): string | undefined {
+  if (!(err instanceof TargetError) || err.reason !== 'credentials') return undefined;
+  const name = (err.cause as { name?: string } | undefined)?.name ?? '';
+  return AWS_CREDENTIAL_MESSAGES[name] ?? "Function call failed: the target refused the gateway's credentials. Please check logs.";
 }
 
 /** The `http.request` data of a request, as an authorizer receives it. */

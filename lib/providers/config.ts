@@ -1,4 +1,4 @@
-import { checkFields, checkShape, rules, type FieldCheck, type Shape } from '../registry/validation';
+import { checkFields, checkShape, rules, type FieldCheck, type Rule, type Shape } from '../registry/validation';
 
 /** Optional static AWS credentials of a function; without them the default provider chain is used. */
 export interface AwsCredentialFields {
@@ -25,7 +25,8 @@ export interface SqsConfig extends AwsCredentialFields {
 export interface KinesisConfig extends AwsCredentialFields {
   streamName: string;
   region: string;
-  partitionKey?: string;
+  /** Which event attribute becomes the record's partition key; `eventID` when absent. */
+  partitionKey?: 'eventType' | 'eventID';
 }
 export interface FirehoseConfig extends AwsCredentialFields {
   deliveryStreamName: string;
@@ -37,10 +38,22 @@ export interface EventBridgeConfig extends AwsCredentialFields {
   source?: string;
   detailType?: string;
 }
+/** The fields of a Google service-account key file (JSON) that minting an ID token needs. */
+export interface GoogleServiceAccountKey {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  /** Where the signed assertion is exchanged; Google's token endpoint when absent. */
+  token_uri?: string;
+}
 export interface GoogleCloudFunctionConfig {
   url: string;
   /** Static bearer token (an ID token) sent as `Authorization: Bearer`. */
   token?: string;
+  /** A service-account key from which ID tokens are minted (instead of `token`). */
+  serviceAccountKey?: GoogleServiceAccountKey;
+  /** Audience of minted ID tokens; the URL without its query when absent. */
+  audience?: string;
 }
 export interface AzureFunctionConfig {
   url: string;
@@ -102,6 +115,25 @@ const signingSecretRule: FieldCheck[2][number] = [
   },
 ];
 
+/** What a secret reads as in responses. */
+const MASKED = '*****';
+
+/** A key file needs at least `client_email` and a PEM `private_key`; `token_uri` must be a URL if given. */
+const serviceAccountKey: Rule = [
+  'serviceaccountkey',
+  (v) => {
+    if (v === MASKED) return true;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    const key = v as Record<string, unknown>;
+    const isText = (x: unknown) => typeof x === 'string' && x !== '';
+    const tokenUriOk = key.token_uri === undefined || (typeof key.token_uri === 'string' && rules.url[1](key.token_uri));
+    return isText(key.client_email) && isText(key.private_key) && String(key.private_key).includes('PRIVATE KEY') && tokenUriOk;
+  },
+];
+
+/** Go's `excluded_with`: the field must be absent when the other one is present. */
+const excludedWith = (other: string, otherValue: unknown): Rule => [`excluded_with=${other}`, (v) => v === undefined || v === '' || otherValue === undefined];
+
 /** Per-type validation and metadata of provider configs, one entry per function type. */
 export const providerSchemas = {
   http: {
@@ -156,9 +188,14 @@ export const providerSchemas = {
   },
   gcloudfunction: {
     struct: 'GoogleCloudFunction',
-    shape: { url: 'string', token: 'string' },
-    fields: (p) => [['URL', p.url, [rules.required, rules.url]]],
-    secrets: ['token'],
+    // serviceAccountKey is checked by its rule: a GET masks it to a string, which a PUT may send back.
+    shape: { url: 'string', token: 'string', audience: 'string' },
+    fields: (p) => [
+      ['URL', p.url, [rules.required, rules.url]],
+      ['Token', p.token, [excludedWith('ServiceAccountKey', p.serviceAccountKey)]],
+      ['ServiceAccountKey', p.serviceAccountKey, [rules.optional(serviceAccountKey)]],
+    ],
+    secrets: ['token', 'serviceAccountKey'],
     answers: true,
   },
   azurefunction: {
@@ -198,7 +235,7 @@ export function maskProvider(type: FunctionType, provider: object): object {
   const secrets: readonly string[] = providerSchemas[type].secrets;
   if (secrets.length === 0) return provider;
   const masked: Record<string, unknown> = { ...provider };
-  for (const key of secrets) if (masked[key] !== undefined) masked[key] = '*****';
+  for (const key of secrets) if (masked[key] !== undefined) masked[key] = MASKED;
   return masked;
 }
 

@@ -36,6 +36,8 @@ export interface InvocationContext {
    * that POST over HTTP send these headers and body instead of the payload; others ignore it.
    */
   binary?: { headers: Record<string, string>; body: Buffer };
+  /** The event's type, for targets that key or label records by it (Kinesis, EventBridge). */
+  eventType?: string;
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */

@@ -1,5 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP, type NetConnectOpts, type Socket } from 'node:net';
 import { buildConnector } from 'undici';
 
 /**
@@ -187,4 +189,24 @@ export function guardedConnector(policy: TargetNetworkPolicy = {}, options: buil
     if (refused) callback(new TargetRefusedError(opts.hostname, refused), null);
     else connect(opts, callback);
   };
+}
+
+/**
+ * node:http(s) agents that apply the policy, for clients that do not use undici (the AWS SDK with an
+ * `endpoint` override): IP literals are checked before connecting, names through the guarded lookup.
+ */
+export function guardedNodeAgents(policy: TargetNetworkPolicy = {}): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  const check = addressCheck(policy);
+  const lookup = guardedLookup(check);
+  const guard = <A extends HttpAgent | HttpsAgent>(agent: A): A => {
+    const create = (agent as unknown as { createConnection: (o: NetConnectOpts, cb?: unknown) => Socket }).createConnection.bind(agent);
+    (agent as unknown as { createConnection: unknown }).createConnection = (options: NetConnectOpts & { host?: string }, callback?: unknown) => {
+      const host = (options.host ?? '').replace(/^\[|\]$/g, '');
+      const refused = isIP(host) ? check(host) : undefined;
+      if (refused) throw new TargetRefusedError(host, refused);
+      return create({ ...options, lookup }, callback);
+    };
+    return agent;
+  };
+  return { httpAgent: guard(new HttpAgent({ keepAlive: true })), httpsAgent: guard(new HttpsAgent({ keepAlive: true })) };
 }

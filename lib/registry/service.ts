@@ -113,6 +113,7 @@ export class RegistryService {
   async updateFunction(space: string, functionId: string, body: unknown): Promise<FunctionRecord> {
     const existing = await this.require('function', space, functionId);
     const fn = this.keepMaskedSecrets(parseFunction(space, body, functionId), existing);
+    if (!canAnswer(fn.type)) await this.checkNoSyncSubscription(fn);
     await this.write('update', 'function', functionId, fn, []);
     return this.presentFunction(fn);
   }
@@ -306,7 +307,18 @@ export class RegistryService {
     }
   }
 
-  private presentFunction(fn: FunctionRecord): FunctionRecord {
+  /** A function that cannot answer must not become the target of an existing sync subscription. */
+  private async checkNoSyncSubscription(fn: FunctionRecord): Promise<void> {
+    const subscriptions = await this.store.list(fn.space, 'subscription');
+    const sync = subscriptions.find((s) => s.type === 'sync' && s.functionId === fn.functionId);
+    if (sync) {
+      throw new ValidationError(
+        `Function doesn't validate. Validation error: function type "${fn.type}" cannot answer sync subscription "${sync.subscriptionId}"; delete it or subscribe asynchronously.`,
+      );
+    }
+  }
+
+    private presentFunction(fn: FunctionRecord): FunctionRecord {
     return { ...fn, provider: maskProvider(fn.type, fn.provider) } as FunctionRecord;
   }
 

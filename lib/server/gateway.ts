@@ -13,7 +13,6 @@ import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../htt
 import type { Logger } from '../logger';
 import { PrometheusMetrics } from '../metrics/prometheus';
 import { ProviderCache } from '../providers/cache';
-import { createHttpAgent } from '../providers/http';
 import { createProviderFactories, defaultProviderDeps, type ProviderDeps } from '../providers/index';
 import type { TargetNetworkPolicy } from '../providers/target-network';
 import { RegistryService } from '../registry/service';
@@ -114,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = options.host ?? '127.0.0.1';
   const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
-  const providerDeps = options.providers ?? defaultProviderDeps({ dispatcher: createHttpAgent(options.targetNetworks), timeoutMs: options.targetTimeoutMs ?? 30_000 });
+  const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
   const providers = new ProviderCache(createProviderFactories(providerDeps));
   const routing = new RoutingCache(store, providers.providerFor, logger);
   registry.onChange(() => routing.invalidate());

@@ -1,5 +1,7 @@
 import { createHttpAgent, postEvent } from '../../lib/providers/http';
 import { TargetError } from '../../lib/providers/provider';
+import { lambdaProvider } from '../../lib/providers/awslambda';
+import { defaultProviderDeps } from '../../lib/providers/index';
 import { call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { capturedLogger, waitForLog } from '../support/logs';
 import { TestTarget } from '../support/target';
@@ -33,6 +35,22 @@ describe('the target network guard', () => {
       }
     } finally {
       await agent.close();
+    }
+    expect(target.received).toHaveLength(0);
+  });
+
+  it('applies to AWS SDK calls with an endpoint override, the metadata address included', async () => {
+    const deps = defaultProviderDeps({ timeoutMs: 2_000, maxAttempts: 1 });
+    for (const endpoint of [`http://127.0.0.1:${port}`, 'http://169.254.169.254', `http://localhost:${port}`]) {
+      const lambda = lambdaProvider(
+        { arn: 'arn:aws:lambda:us-east-1:123456789012:function:f', region: 'us-east-1', endpoint, awsAccessKeyId: 'AKIDEXAMPLE', awsSecretAccessKey: 'secret' },
+        deps.aws,
+      );
+      const err = await lambda.invoke('{}').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect([endpoint, (err as TargetError).reason]).toEqual([endpoint, 'refused']);
     }
     expect(target.received).toHaveLength(0);
   });

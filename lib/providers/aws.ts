@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialFields } from './config';
+import { TargetError } from './provider';
+import { TargetRefusedError } from './target-network';
+
+/** What every AWS SDK client is built from: where it goes and who it is. */
+export interface AwsTarget extends AwsCredentialFields {
+  region: string;
+}
+
+/** The settings all AWS SDK clients share. */
+export interface AwsClientSettings {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  requestHandler: NodeHttpHandler;
+  maxAttempts: number;
+}
+
+/** Options of calls to AWS services. */
+export interface AwsCallOptions {
+  /** Time allowed for a whole call, retries included, in milliseconds. */
+  timeoutMs: number;
+  /** Attempts per call made by the SDK (throttling, 5xx, network errors). */
+  maxAttempts: number;
+  /** Connection agents for the SDK clients, e.g. ones that check resolved addresses; keep-alive ones by default. */
+  httpAgent?: HttpAgent;
+  httpsAgent?: HttpsAgent;
+}
+
+/**
+ * SDK clients by (service, region, credentials, endpoint), each made once and reused, so that every
+ * function of the same account and region shares one connection pool.
+ */
+export class AwsClientCache {
+  private readonly clients = new Map<string, unknown>();
+
+  constructor(readonly options: AwsCallOptions) {}
+
+  /** The client of a service for a target, made by `make` the first time. */
+  clientFor<C>(service: string, target: AwsTarget, make: (settings: AwsClientSettings) => C): C {
+    const key = clientKey(service, target);
+    const existing = this.clients.get(key);
+    if (existing) return existing as C;
+    const client = make(this.settings(target));
+    this.clients.set(key, client);
+    return client;
+  }
+
+  /** How many clients exist; a test reads it to see that clients are shared. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** A signal that aborts a call once its time is up. */
+  callSignal(): AbortSignal {
+    return AbortSignal.timeout(this.options.timeoutMs);
+  }
+
+  private settings(target: AwsTarget): AwsClientSettings {
+    // HTTP/1.1 everywhere: Kinesis would default to HTTP/2, which only SubscribeToShard needs.
+    const requestHandler = new NodeHttpHandler({
+      connectionTimeout: Math.min(this.options.timeoutMs, 10_000),
+      httpAgent: this.options.httpAgent ?? { keepAlive: true },
+      httpsAgent: this.options.httpsAgent ?? { keepAlive: true },
+    });
+    const settings: AwsClientSettings = { region: target.region, requestHandler, maxAttempts: this.options.maxAttempts };
+    if (target.endpoint) settings.endpoint = target.endpoint;
+    // Without keys the SDK's default chain applies: environment, shared config, SSO, the instance or task role.
+    if (target.awsAccessKeyId && target.awsSecretAccessKey) {
+      settings.credentials = { accessKeyId: target.awsAccessKeyId, secretAccessKey: target.awsSecretAccessKey };
+      if (target.awsSessionToken) settings.credentials.sessionToken = target.awsSessionToken;
+    }
+    return settings;
+  }
+}
+
+/** A hashed key, so that the map never holds secrets in clear beside the clients. */
+function clientKey(service: string, t: AwsTarget): string {
+  const parts = [service, t.region, t.endpoint ?? '', t.awsAccessKeyId ?? '', t.awsSecretAccessKey ?? '', t.awsSessionToken ?? ''];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** AWS error names that mean the credentials are missing, wrong, expired or not allowed to call. */
+const CREDENTIAL_ERRORS = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'InvalidSecurity',
+  'AuthFailure',
+  'NotAuthorized',
+  'CredentialsProviderError',
+]);
+
+/** AWS error names that mean "too many requests now": worth retrying later. */
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'KMSThrottlingException',
+]);
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Maps what an SDK call threw to a TargetError; `what` names the target in the message. */
+export function awsTargetError(err: unknown, what: string): TargetError {
+  if (err instanceof TargetError) return err;
+  const refused = refusedCause(err);
+  if (refused) return new TargetError('refused', `call to ${what} refused: ${refused.message}`, { cause: err });
+  const e = (err ?? {}) as SdkError;
+  const name = e.name ?? 'Error';
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    return new TargetError('timeout', `call to ${what} timed out`, { cause: err });
+  }
+  if (CREDENTIAL_ERRORS.has(name)) {
+    const hint = name === 'CredentialsProviderError' ? 'no AWS credentials were found: set awsAccessKeyId/awsSecretAccessKey on the function or give the gateway a role' : `AWS refused the credentials (${name}): check the function's awsAccessKeyId/awsSecretAccessKey/awsSessionToken, their expiry, and that they may call ${what}`;
+    return new TargetError('credentials', `call to ${what} failed: ${hint}`, { cause: err });
+  }
+  const status = e.$metadata?.httpStatusCode;
+  if (THROTTLING_ERRORS.has(name)) {
+    return new TargetError('status', `call to ${what} was throttled (${name})`, { cause: err, statusCode: 429 });
+  }
+  if (status !== undefined) {
+    return new TargetError('status', `call to ${what} failed: ${name} (${status}): ${short(e.message)}`, { cause: err, statusCode: status });
+  }
+  return new TargetError('unreachable', `call to ${what} failed: ${e.code ?? name}`, { cause: err });
+}
+
+/** The network policy's refusal behind an SDK error, if that is what it is. */
+function refusedCause(err: unknown): TargetRefusedError | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TargetRefusedError) return e;
+  }
+  return undefined;
+}
+
+/** Runs one SDK call with the call deadline and maps its failure. */
+export async function callAws<T>(cache: AwsClientCache, what: string, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  try {
+    return await call(cache.callSignal());
+  } catch (err) {
+    throw awsTargetError(err, what);
+  }
+}
+
+/** At most 200 characters of a message from AWS, for logs. */
+export function short(text: string | undefined): string {
+  if (!text) return '';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** A small JSON answer of a connector, naming what the service created. */
+export function connectorAnswer(fields: Record<string, string | undefined>): Buffer {
+  return Buffer.from(JSON.stringify(fields));
+}

@@ -1,0 +1,80 @@
+import { defaultProviderDeps, type ProviderDeps } from '../../lib/providers/index';
+import { TargetError, type Provider, type TargetFailure } from '../../lib/providers/provider';
+import { closedPortUrl } from '../support/ports';
+import { TestTarget } from '../support/target';
+
+/** One provider type with a real stand-in for its target on loopback. */
+export interface ProviderHarness {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A provider whose target takes the event. */
+  working(deps: ProviderDeps): Provider;
+  /** The events the stand-in got, parsed from what it stored. */
+  received(): Promise<unknown[]>;
+  /** A provider whose target refuses the call (missing resource, failing function…). */
+  refusing(deps: ProviderDeps): Provider;
+  /** The reason a refusal must be reported with. */
+  refusal: TargetFailure;
+  /** A provider aimed at a base URL: nothing listening there, or a server that never answers. */
+  aimedAt(url: string, deps: ProviderDeps): Provider;
+  /** A secret of the configs above, which no error message may contain. */
+  secret: string;
+}
+
+const event = (eventID: string) => ({ eventType: 'user.created', cloudEventsVersion: '0.1', source: '/contract', eventID, contentType: 'application/json', data: { name: 'Ada' } });
+
+async function failureOf(promise: Promise<unknown>): Promise<TargetError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
+  return err;
+}
+
+/** The behaviour every provider must have, run against each type's stand-in. */
+export function providerContract(harness: ProviderHarness): void {
+  describe(`provider contract: ${harness.name}`, () => {
+    let deps: ProviderDeps;
+    beforeAll(async () => {
+      deps = defaultProviderDeps({ timeoutMs: 500, targetNetworks: { allowLoopback: true } });
+      await harness.start();
+    });
+    afterAll(async () => {
+      await harness.stop();
+    });
+
+    it('delivers the event and resolves with the answer', async () => {
+      const sent = event('contract-ok-1');
+      const answer = await harness.working(deps).invoke(JSON.stringify(sent), { deliveryId: 'delivery-1', eventId: sent.eventID, eventType: sent.eventType });
+      expect(Buffer.isBuffer(answer)).toBe(true);
+      expect(await harness.received()).toContainEqual(sent);
+    });
+
+    it(`reports a refused call as "${harness.refusal}", without secrets in the message`, async () => {
+      const err = await failureOf(harness.refusing(deps).invoke(JSON.stringify(event('contract-refused')), { eventId: 'contract-refused', eventType: 'user.created' }));
+      expect(err.reason).toBe(harness.refusal);
+      expect(err.message).not.toContain(harness.secret);
+    });
+
+    it('reports a target where nothing listens as unreachable', async () => {
+      const err = await failureOf(harness.aimedAt(await closedPortUrl(), deps).invoke(JSON.stringify(event('contract-unreachable'))));
+      expect(err.reason).toBe('unreachable');
+      expect(err.retryable).toBe(true);
+      expect(err.message).not.toContain(harness.secret);
+    });
+
+    it('gives up on a target that does not answer in time', async () => {
+      const silent = await TestTarget.start();
+      silent.behaviour = () => 'hang';
+      try {
+        const err = await failureOf(harness.aimedAt(silent.url.replace(/\/$/, ''), deps).invoke(JSON.stringify(event('contract-timeout'))));
+        expect(err.reason).toBe('timeout');
+        expect(err.retryable).toBe(true);
+      } finally {
+        await silent.close();
+      }
+    });
+  });
+}
