@@ -29,7 +29,8 @@ export class GatewayFunction extends NodejsFunction {
       timeout: Duration.seconds(30),
       logGroup,
       ...rest,
-      environment: { EG_LOG_LEVEL: 'info', ...environment },
+      // Stack traces in the logs point at the TypeScript sources.
+      environment: { EG_LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps', ...environment },
       bundling: {
         forceDockerBundling: false,
         minify: true,
