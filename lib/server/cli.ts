@@ -15,6 +15,12 @@ export interface CliOptions {
   workers: number;
   workersBacklog: number;
   eventsBodyLimit: number;
+  /** A shared registry in DynamoDB instead of the embedded store (a cluster of local servers). */
+  dynamodb?: { table: string; region?: string; endpoint?: string };
+  /** Async deliveries through SQS instead of the in-process queue. */
+  sqsQueueUrl?: string;
+  /** How often a shared registry is checked for other instances' changes, in ms. */
+  registryRefreshMs: number;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -39,6 +45,11 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
   --workers <n>             async delivery workers (default 64)
   --workers-backlog <n>     async deliveries waiting for a worker before events are dropped (default 10000)
   --events-body-limit <n>   largest accepted event body, in bytes (default 1048576)
+  --dynamodb-table <name>   keep the registry in this DynamoDB table (shared by several servers)
+  --dynamodb-region <r>     region of the table (default: AWS_REGION)
+  --dynamodb-endpoint <url> DynamoDB endpoint, e.g. DynamoDB Local
+  --sqs-queue-url <url>     deliver async events through this SQS queue instead of in-process
+  --registry-refresh-ms <n> with --dynamodb-table: how often to pick up other servers' changes (default 2000)
   --version                 print the version and exit
   --help                    print this help and exit
 `;
@@ -58,6 +69,14 @@ function tlsPair(kind: string, cert: string | undefined, key: string | undefined
   if (cert === undefined && key === undefined) return undefined;
   if (cert === undefined || key === undefined) throw new UsageError(`--${kind}-tls-cert and --${kind}-tls-key must be given together`);
   return { cert, key };
+}
+
+function dynamoDbOptions(table: string | undefined, region: string | undefined, endpoint: string | undefined) {
+  if (table === undefined) {
+    if (region !== undefined || endpoint !== undefined) throw new UsageError('--dynamodb-region and --dynamodb-endpoint need --dynamodb-table');
+    return {};
+  }
+  return { dynamodb: { table, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) } };
 }
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
@@ -87,6 +106,11 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: { type: 'string' },
         'workers-backlog': { type: 'string' },
         'events-body-limit': { type: 'string' },
+        'dynamodb-table': { type: 'string' },
+        'dynamodb-region': { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        'sqs-queue-url': { type: 'string' },
+        'registry-refresh-ms': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -112,6 +136,9 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         workers: integer('workers', values.workers, 64, 1, 10_000),
         workersBacklog: integer('workers-backlog', values['workers-backlog'], 10_000, 1, 10_000_000),
         eventsBodyLimit: integer('events-body-limit', values['events-body-limit'], 1024 * 1024, 1, 1024 * 1024 * 1024),
+        ...dynamoDbOptions(values['dynamodb-table'], values['dynamodb-region'], values['dynamodb-endpoint']),
+        ...(values['sqs-queue-url'] ? { sqsQueueUrl: values['sqs-queue-url'] } : {}),
+        registryRefreshMs: integer('registry-refresh-ms', values['registry-refresh-ms'], 2000, 0, 3_600_000),
       },
     };
   } catch (err) {

@@ -36,6 +36,8 @@ export interface GatewayOptions {
   configTls?: TlsFiles;
   providers?: ProviderDeps;
   queue?: DeliveryQueue;
+  /** For a store shared with other instances: how often to check it for their changes, in ms. */
+  registryRefreshMs?: number;
 }
 
 /** A running gateway. */
@@ -82,7 +84,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const registry = new RegistryService(store);
   const metrics = new PrometheusMetrics(store);
   const providers = new ProviderCache(createProviderFactories(options.providers ?? defaultProviderDeps()));
-  const routing = new RoutingCache(store, providers.providerFor, logger);
+  const refresh = options.registryRefreshMs;
+  const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
   registry.onChange(() => routing.invalidate());
   const queue = options.queue ?? new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog });
   const router = new EventRouter({ routing, queue, metrics, logger });

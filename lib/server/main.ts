@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { SqliteStore } from '../stores/sqlite';
+import { openQueue, openStore } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
 import { startGateway } from './gateway';
 
@@ -21,7 +21,8 @@ export async function main(args: string[], version: string): Promise<void> {
   }
   const options = request.options;
   const logger = createLogger(options);
-  const store = new SqliteStore(options.embedDataDir);
+  const store = openStore(options);
+  const queue = openQueue(options, logger);
   const gateway = await startGateway({
     store,
     logger,
@@ -33,6 +34,8 @@ export async function main(args: string[], version: string): Promise<void> {
     eventsBodyLimit: options.eventsBodyLimit,
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
+    ...(queue ? { queue } : {}),
+    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
   });
   logger.info(
     { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, dev: options.dev },
