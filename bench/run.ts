@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -51,7 +51,7 @@ async function json(method: string, url: string, body: unknown): Promise<number>
 function rssOf(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
-    const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8') as string;
     const match = /VmRSS:\s+(\d+) kB/.exec(status);
     return match ? Number(match[1]) / 1024 : 0;
   } catch {

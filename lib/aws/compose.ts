@@ -2,7 +2,7 @@ import { SqsQueue } from '../delivery/sqs';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
-import { EmfMetrics } from '../metrics/emf';
+import { EmfMetrics, type EmfSink } from '../metrics/emf';
 import { ProviderCache } from '../providers/cache';
 import { createProviderFactories, defaultProviderDeps } from '../providers/index';
 import { RegistryService } from '../registry/service';
@@ -40,17 +40,22 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
   };
 }
 
+/** Where the handlers' EMF lines go; stdout unless a test collects them. */
+export interface ComposeOptions {
+  emfSink?: EmfSink;
+}
+
 /** What every handler shares: a logger, metrics, the registry store. */
-function composeBase(config: AwsConfig) {
+function composeBase(config: AwsConfig, options: ComposeOptions) {
   const logger = new JsonLogger(logLevel(config.logLevel));
-  const metrics = new EmfMetrics();
+  const metrics = new EmfMetrics(options.emfSink);
   const store = new DynamoDbStore({ tableName: config.tableName, clientConfig: config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {} });
   return { logger, metrics, store };
 }
 
 /** The router of the Events API and the worker: routing table cached across invocations, refreshed by version check. */
-function composeRouter(config: AwsConfig) {
-  const base = composeBase(config);
+function composeRouter(config: AwsConfig, options: ComposeOptions = {}) {
+  const base = composeBase(config, options);
   if (!config.queueUrl) throw new Error('EG_QUEUE_URL is not set');
   const providers = new ProviderCache(createProviderFactories(defaultProviderDeps()));
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
@@ -65,8 +70,8 @@ export const composeEvents = composeRouter;
 export const composeWorker = composeRouter;
 
 /** The Config API handler's parts. */
-export function composeConfig(config: AwsConfig) {
-  const base = composeBase(config);
+export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
+  const base = composeBase(config, options);
   const registry = new RegistryService(base.store);
   const renderMetrics = async () => ({
     contentType: 'text/plain; charset=utf-8',

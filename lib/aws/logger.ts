@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 
-const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+const LEVELS = { debug: 20, info: 30, warn: 40, error: 50, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
 
 /** Errors as plain JSON: name, message and stack (logs only; never sent to clients). */
@@ -35,7 +35,7 @@ export class JsonLogger implements Logger {
     this.log('error', obj, msg);
   }
 
-  private log(level: LogLevel, obj: object, msg: string | undefined): void {
+  private log(level: Exclude<LogLevel, 'silent'>, obj: object, msg: string | undefined): void {
     if (LEVELS[level] < LEVELS[this.level]) return;
     this.write(JSON.stringify({ level, time: new Date().toISOString(), ...this.context, ...serialise(obj), ...(msg ? { msg } : {}) }));
   }

@@ -18,6 +18,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
   let config: AwsConfig;
   let handlers: { config: ReturnType<typeof configHandler>; events: ReturnType<typeof eventsHandler>; worker: ReturnType<typeof workerHandler> };
   const env = { ...process.env };
+  const emf: any[] = [];
 
   beforeAll(async () => {
     // The SDK clients of the composed handlers take region and credentials from the environment, as on Lambda.
@@ -31,10 +32,11 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     await createRegistryTable(client, tableName);
     client.destroy();
     config = { tableName, queueUrl: sqs.queueUrl(), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint };
+    const emfSink = (line: string) => emf.push(JSON.parse(line));
     handlers = {
-      config: configHandler(composeConfig(config)),
-      events: eventsHandler(composeEvents(config)),
-      worker: workerHandler(composeWorker(config)),
+      config: configHandler(composeConfig(config, { emfSink })),
+      events: eventsHandler(composeEvents(config, { emfSink })),
+      worker: workerHandler(composeWorker(config, { emfSink })),
     };
   });
   afterAll(async () => {
@@ -76,6 +78,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     const bodies = sqs.sentBodies().map((b) => JSON.parse(b));
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toMatchObject({ space: 'default', functionId: 'welcome-email', eventType: 'user.created' });
+    expect(emf).toContainEqual(expect.objectContaining({ space: 'default', eventType: 'user.created', eventgateway_events_received_total: 1 }));
     expect(JSON.parse(bodies[0].payload)).toMatchObject({ eventType: 'user.created', eventID: '8e3c1f0a-0b5e-4d8e-9b1c-2f6a5d4c3b2a', data: { userId: 'u-42' } });
   });
 
@@ -117,9 +120,9 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
 
   it('wires the real entry module from environment variables', async () => {
     Object.assign(process.env, { EG_TABLE_NAME: config.tableName, EG_DYNAMODB_ENDPOINT: config.dynamoDbEndpoint, EG_LOG_LEVEL: 'silent' });
-    let entry: { handler: ReturnType<typeof configHandler> } | undefined;
-    jest.isolateModules(() => {
-      entry = require('../../functions/config');
+    let entry: typeof import('../../functions/config') | undefined;
+    await jest.isolateModulesAsync(async () => {
+      entry = await import('../../functions/config');
     });
     const res = (await entry!.handler(configEvent('GET', '/v1/spaces/default/eventtypes/user.created'), lambdaContext)) as Result;
     expect(res.statusCode).toBe(200);
