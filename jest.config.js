@@ -3,6 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // middy 6 is ESM only: let swc turn it (and its `cookie` dependency) into CommonJS for jest.
+  transform: { '^.+\\.(ts|m?js)$': ['@swc/jest'] },
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|cookie)/)'],
+  // One DynamoDB Local (Java) for the run; the DynamoDB tests fail, not skip, when it cannot start.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
 };

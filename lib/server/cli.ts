@@ -27,6 +27,12 @@ export interface CliOptions {
   allowUnauthenticatedConfig: boolean;
   allowTargetNetworks: string[];
   allowPrivateTargets: boolean;
+  /** A shared registry in DynamoDB instead of the embedded store (a cluster of local servers). */
+  dynamodb?: { table: string; region?: string; endpoint?: string };
+  /** Async deliveries through SQS instead of the in-process queue. */
+  sqsQueueUrl?: string;
+  /** How often a shared registry is checked for other instances' changes, in ms. */
+  registryRefreshMs: number;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -71,6 +77,11 @@ Security (see README, "Security"):
                             comma-separated networks targets may be in although they are loopback, private,
                             link-local or metadata addresses (e.g. 127.0.0.0/8,10.0.0.0/8); --dev allows loopback
   --allow-private-targets   allow targets in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
+  --dynamodb-table <name>   keep the registry in this DynamoDB table (shared by several servers)
+  --dynamodb-region <r>     region of the table (default: AWS_REGION)
+  --dynamodb-endpoint <url> DynamoDB endpoint, e.g. DynamoDB Local
+  --sqs-queue-url <url>     deliver async events through this SQS queue instead of in-process
+  --registry-refresh-ms <n> with --dynamodb-table: how often to pick up other servers' changes (default 2000)
   --version                 print the version and exit
   --help                    print this help and exit
 `;
@@ -100,6 +111,14 @@ function targetNetworks(value: string | undefined): string[] {
     throw new UsageError(`--allow-target-networks: ${(err as Error).message}`);
   }
   return list;
+}
+
+function dynamoDbOptions(table: string | undefined, region: string | undefined, endpoint: string | undefined) {
+  if (table === undefined) {
+    if (region !== undefined || endpoint !== undefined) throw new UsageError('--dynamodb-region and --dynamodb-endpoint need --dynamodb-table');
+    return {};
+  }
+  return { dynamodb: { table, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) } };
 }
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
@@ -140,6 +159,11 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         'allow-unauthenticated-config': { type: 'boolean', default: false },
         'allow-target-networks': { type: 'string' },
         'allow-private-targets': { type: 'boolean', default: false },
+        'dynamodb-table': { type: 'string' },
+        'dynamodb-region': { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        'sqs-queue-url': { type: 'string' },
+        'registry-refresh-ms': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -178,6 +202,9 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         allowUnauthenticatedConfig: values['allow-unauthenticated-config'] ?? false,
         allowTargetNetworks: targetNetworks(values['allow-target-networks']),
         allowPrivateTargets: values['allow-private-targets'] ?? false,
+        ...dynamoDbOptions(values['dynamodb-table'], values['dynamodb-region'], values['dynamodb-endpoint']),
+        ...(values['sqs-queue-url'] ? { sqsQueueUrl: values['sqs-queue-url'] } : {}),
+        registryRefreshMs: integer('registry-refresh-ms', values['registry-refresh-ms'], 2000, 0, 3_600_000),
       },
     };
   } catch (err) {

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { InProcessQueue } from '../delivery/in-process';
-import type { DeliveryQueue, RetryPolicy } from '../delivery/queue';
+import type { DeadLetters, DeliveryQueue, RetryPolicy } from '../delivery/queue';
 import type { Backoff } from '../delivery/retry';
 import { DurableQueue } from '../delivery/sqlite';
 import { EventRouter } from '../gateway/router';
@@ -40,7 +40,7 @@ export interface GatewayOptions {
   eventsTls?: TlsFiles;
   configTls?: TlsFiles;
   providers?: ProviderDeps;
-  /** How async deliveries are kept: durable on disk (at least once) or in memory (the original's mode). */
+  /** How async deliveries are kept: durable on disk (at least once), in memory (the original's mode) or a given queue (SQS). */
   delivery?: DeliveryOptions;
   /** Who may use the Config API; by default nobody may write (no keys, read-only). */
   configAccess?: ConfigAccessOptions;
@@ -52,10 +52,15 @@ export interface GatewayOptions {
   maxHeaderSize?: number;
   /** Most records of each kind (functions, subscriptions, …) in one space (default 1000). */
   maxRecordsPerSpace?: number;
+  /** For a store shared with other instances: how often to check it for their changes, in ms. */
+  registryRefreshMs?: number;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
-export type DeliveryOptions = { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff } | { mode: 'memory' };
+export type DeliveryOptions =
+  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff }
+  | { mode: 'memory' }
+  | { mode: 'queue'; queue: DeliveryQueue; deadLetters?: DeadLetters };
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -115,21 +120,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new PrometheusMetrics(store);
   const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
   const providers = new ProviderCache(createProviderFactories(providerDeps));
-  const routing = new RoutingCache(store, providers.providerFor, logger);
+  const refresh = options.registryRefreshMs;
+  const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
   registry.onChange(() => routing.invalidate());
   const delivery = options.delivery ?? { mode: 'memory' };
   const durable =
     delivery.mode === 'durable'
       ? new DurableQueue({ dataDir: delivery.dataDir, workers: options.workers, logger, metrics, defaultRetry: delivery.defaultRetry, backoff: delivery.backoff })
       : undefined;
-  const queue: DeliveryQueue = durable ?? new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog });
+  const queue: DeliveryQueue =
+    durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog }));
+  const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
   const router = new EventRouter({ routing, queue, metrics, logger });
   queue.start(router.deliver);
   const renderMetrics = () => {
     metrics.setBacklog(queue.backlog());
     return metrics.render();
   };
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(durable ? { deadLetters: durable } : {}) });
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
   const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
   warnAboutAccess(access, options.configAccess, logger);
   const handleConfig = withConfigAccess((req) => configApi.handle(req), access);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { accessKeysFromEnv, parseAccessKeys, type ConfigAccessOptions } from '../http/config-access';
-import { SqliteStore } from '../stores/sqlite';
+import { openQueue, openStore } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
 import { startGateway } from './gateway';
 
@@ -52,7 +52,8 @@ export async function main(args: string[], version: string): Promise<void> {
     return;
   }
   const logger = createLogger(options);
-  const store = new SqliteStore(options.embedDataDir);
+  const store = openStore(options);
+  const queue = openQueue(options, logger);
   const gateway = await startGateway({
     store,
     logger,
@@ -62,8 +63,9 @@ export async function main(args: string[], version: string): Promise<void> {
     workers: options.workers,
     workersBacklog: options.workersBacklog,
     eventsBodyLimit: options.eventsBodyLimit,
-    delivery:
-      options.delivery === 'durable'
+    delivery: queue
+      ? { mode: 'queue', queue }
+      : options.delivery === 'durable'
         ? { mode: 'durable', dataDir: options.embedDataDir, defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds } }
         : { mode: 'memory' },
     configBodyLimit: options.configBodyLimit,
@@ -74,9 +76,10 @@ export async function main(args: string[], version: string): Promise<void> {
     targetNetworks: { allowNetworks: options.allowTargetNetworks, allowPrivate: options.allowPrivateTargets, allowLoopback: options.dev },
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
+    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
   });
   logger.info(
-    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: options.delivery, dev: options.dev },
+    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: queue ? 'sqs' : options.delivery, dev: options.dev },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');

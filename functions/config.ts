@@ -1,0 +1,5 @@
+import { composeConfig, readAwsConfig } from '../lib/aws/compose';
+import { configHandler } from '../lib/aws/handlers';
+
+/** Lambda entry of the Config API; wired once per cold start from the environment. */
+export const handler = configHandler(composeConfig(readAwsConfig(process.env)));

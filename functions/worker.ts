@@ -1,0 +1,5 @@
+import { composeWorker, readAwsConfig } from '../lib/aws/compose';
+import { workerHandler } from '../lib/aws/handlers';
+
+/** Lambda entry of the async delivery worker (SQS event source); wired once per cold start. */
+export const handler = workerHandler(composeWorker(readAwsConfig(process.env)));

@@ -1,0 +1,89 @@
+import { SqsQueue } from '../delivery/sqs';
+import { EventRouter } from '../gateway/router';
+import { RoutingCache } from '../gateway/routing-cache';
+import { ConfigApi } from '../http/config-api';
+import { EmfMetrics, type EmfSink } from '../metrics/emf';
+import { ProviderCache } from '../providers/cache';
+import { createProviderFactories, defaultProviderDeps } from '../providers/index';
+import type { TargetNetworkPolicy } from '../providers/target-network';
+import { RegistryService } from '../registry/service';
+import { DynamoDbStore } from '../stores/dynamodb';
+import { JsonLogger, logLevel } from './logger';
+
+/** Everything the Lambda handlers are configured with, read once from the environment. */
+export interface AwsConfig {
+  tableName: string;
+  /** Needed by the handlers that enqueue (events, worker). */
+  queueUrl?: string;
+  /** How often the routing cache checks the registry's version. */
+  versionCheckMs: number;
+  logLevel: string;
+  /** Local stand-ins (DynamoDB Local, a loopback SQS) for `sam local` and tests. */
+  dynamoDbEndpoint?: string;
+  sqsEndpoint?: string;
+  /** Which addresses targets may have beyond public ones (EG_ALLOW_TARGET_NETWORKS, EG_ALLOW_PRIVATE_TARGETS). */
+  targetNetworks: TargetNetworkPolicy;
+}
+
+/** The default delay before a config change reaches running Events API / worker instances. */
+export const DEFAULT_VERSION_CHECK_MS = 3000;
+
+/** The handlers' configuration from environment variables (the stack sets them); throws when one is missing. */
+export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
+  const tableName = env.EG_TABLE_NAME;
+  if (!tableName) throw new Error('EG_TABLE_NAME is not set');
+  const check = Number(env.EG_VERSION_CHECK_MS ?? DEFAULT_VERSION_CHECK_MS);
+  return {
+    tableName,
+    versionCheckMs: Number.isFinite(check) && check >= 0 ? check : DEFAULT_VERSION_CHECK_MS,
+    logLevel: env.EG_LOG_LEVEL ?? 'info',
+    ...(env.EG_QUEUE_URL ? { queueUrl: env.EG_QUEUE_URL } : {}),
+    ...(env.EG_DYNAMODB_ENDPOINT ? { dynamoDbEndpoint: env.EG_DYNAMODB_ENDPOINT } : {}),
+    ...(env.EG_SQS_ENDPOINT ? { sqsEndpoint: env.EG_SQS_ENDPOINT } : {}),
+    targetNetworks: {
+      allowNetworks: (env.EG_ALLOW_TARGET_NETWORKS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
+      allowPrivate: env.EG_ALLOW_PRIVATE_TARGETS === 'true',
+    },
+  };
+}
+
+/** Where the handlers' EMF lines go; stdout unless a test collects them. */
+export interface ComposeOptions {
+  emfSink?: EmfSink;
+}
+
+/** What every handler shares: a logger, metrics, the registry store. */
+function composeBase(config: AwsConfig, options: ComposeOptions) {
+  const logger = new JsonLogger(logLevel(config.logLevel));
+  const metrics = new EmfMetrics(options.emfSink);
+  const store = new DynamoDbStore({ tableName: config.tableName, clientConfig: config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {} });
+  return { logger, metrics, store };
+}
+
+/** The router of the Events API and the worker: routing table cached across invocations, refreshed by version check. */
+function composeRouter(config: AwsConfig, options: ComposeOptions = {}) {
+  const base = composeBase(config, options);
+  if (!config.queueUrl) throw new Error('EG_QUEUE_URL is not set');
+  const providers = new ProviderCache(createProviderFactories(defaultProviderDeps({ targetNetworks: config.targetNetworks })));
+  const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
+  const queue = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, clientConfig: config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {} });
+  const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger });
+  return { ...base, router };
+}
+
+/** The Events API handler's parts. */
+export const composeEvents = composeRouter;
+/** The worker handler's parts (it emits system events, so it enqueues too). */
+export const composeWorker = composeRouter;
+
+/** The Config API handler's parts. */
+export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
+  const base = composeBase(config, options);
+  const registry = new RegistryService(base.store);
+  const renderMetrics = async () => ({
+    contentType: 'text/plain; charset=utf-8',
+    body: '# On AWS the gateway reports to CloudWatch (namespace EventGateway), not here.\n',
+  });
+  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics });
+  return { ...base, configApi };
+}

@@ -1,0 +1,131 @@
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type Message,
+  type SQSClientConfig,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../logger';
+import type { Delivery, DeliveryHandler, DeliveryQueue } from './queue';
+
+/** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
+export interface SqsQueueOptions {
+  queueUrl: string;
+  client?: SQSClient;
+  clientConfig?: SQSClientConfig;
+  logger: Logger;
+  /** Poll the queue from this process when `start` is called. Off on Lambda, where SQS invokes the worker. */
+  poll?: boolean;
+  /** Long-poll wait, in seconds (0–20). */
+  waitTimeSeconds?: number;
+}
+
+const BATCH = 10;
+
+/** A delivery as an SQS message body. */
+export function deliveryToMessage(delivery: Delivery): string {
+  return JSON.stringify(delivery);
+}
+
+/** The delivery an SQS message body carries; throws on a body that is not one. */
+export function deliveryFromMessage(body: string): Delivery {
+  const value = JSON.parse(body) as Partial<Delivery>;
+  const fields = ['deliveryId', 'space', 'subscriptionId', 'functionId', 'eventType', 'eventId', 'payload'] as const;
+  for (const field of fields) {
+    if (typeof value[field] !== 'string') throw new Error(`message is not a delivery: "${field}" missing`);
+  }
+  return value as Delivery;
+}
+
+/**
+ * The async delivery queue on Amazon SQS: durable, retried by SQS's visibility timeout and
+ * dead-lettered by its redrive policy. `enqueue` sends in batches of ten; entries SQS refuses come
+ * back as refused.
+ */
+export class SqsQueue implements DeliveryQueue {
+  private readonly client: SQSClient;
+  private readonly ownsClient: boolean;
+  private polling = false;
+  private inFlight = 0;
+  private loop?: Promise<void>;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly options: SqsQueueOptions) {
+    this.ownsClient = !options.client;
+    this.client = options.client ?? new SQSClient(options.clientConfig ?? {});
+  }
+
+  async enqueue(deliveries: Delivery[]): Promise<Delivery[]> {
+    const chunks: Delivery[][] = [];
+    for (let i = 0; i < deliveries.length; i += BATCH) chunks.push(deliveries.slice(i, i + BATCH));
+    const refused = await Promise.all(chunks.map((chunk) => this.sendBatch(chunk)));
+    return refused.flat();
+  }
+
+  start(handler: DeliveryHandler): void {
+    if (!this.options.poll || this.polling) return;
+    this.polling = true;
+    this.loop = this.pollLoop(handler);
+  }
+
+  backlog(): number {
+    return this.inFlight;
+  }
+
+  async drain(): Promise<void> {
+    this.polling = false;
+    this.abort.abort();
+    await this.loop;
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private async sendBatch(chunk: Delivery[]): Promise<Delivery[]> {
+    const out = await this.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
+      }),
+    );
+    const refused: Delivery[] = [];
+    for (const failure of out.Failed ?? []) {
+      const delivery = chunk[Number(failure.Id)];
+      if (!delivery) continue;
+      this.options.logger.warn({ deliveryId: delivery.deliveryId, code: failure.Code, senderFault: failure.SenderFault }, 'SQS refused a delivery');
+      refused.push(delivery);
+    }
+    return refused;
+  }
+
+  private async pollLoop(handler: DeliveryHandler): Promise<void> {
+    while (this.polling) {
+      let messages: Message[];
+      try {
+        const out = await this.client.send(
+          new ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: this.options.waitTimeSeconds ?? 20 }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (err) {
+        if (!this.polling) return;
+        this.options.logger.error({ err }, 'receiving from SQS failed; retrying in 1 s');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      await Promise.all(messages.map((message) => this.consume(message, handler)));
+    }
+  }
+
+  /** Runs one message; deletes it on success, leaves it to SQS's retry and redrive on failure. */
+  private async consume(message: Message, handler: DeliveryHandler): Promise<void> {
+    this.inFlight++;
+    try {
+      await handler(deliveryFromMessage(message.Body ?? ''));
+      await this.client.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    } catch (err) {
+      this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'delivery failed; SQS will retry it');
+    } finally {
+      this.inFlight--;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { composeConfig, composeEvents, composeWorker, type AwsConfig } from '../../lib/aws/compose';
+import { configHandler, eventsHandler, workerHandler } from '../../lib/aws/handlers';
+import { createRegistryTable } from '../../lib/stores/dynamodb';
+import { LOCAL_CREDENTIALS, localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';
+import { configEvent, lambdaContext, sampleEvent, sqsBatch } from '../support/lambda-events';
+import { SqsLoopback } from '../support/sqs-loopback';
+import { TestTarget } from '../support/target';
+
+type Result = APIGatewayProxyStructuredResultV2;
+const json = (res: Result): any => JSON.parse(res.body ?? '');
+
+describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
+  let sqs: SqsLoopback;
+  let good: TestTarget;
+  let bad: TestTarget;
+  let config: AwsConfig;
+  let handlers: { config: ReturnType<typeof configHandler>; events: ReturnType<typeof eventsHandler>; worker: ReturnType<typeof workerHandler> };
+  const env = { ...process.env };
+  const emf: any[] = [];
+
+  beforeAll(async () => {
+    // The SDK clients of the composed handlers take region and credentials from the environment, as on Lambda.
+    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
+    sqs = await SqsLoopback.start();
+    good = await TestTarget.start();
+    bad = await TestTarget.start();
+    bad.behaviour = () => ({ status: 500, body: 'down' });
+    const tableName = uniqueTableName('handlers');
+    const client = new DynamoDBClient(localDynamoDbConfig());
+    await createRegistryTable(client, tableName);
+    client.destroy();
+    config = { tableName, queueUrl: sqs.queueUrl(), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, targetNetworks: { allowLoopback: true } };
+    const emfSink = (line: string) => emf.push(JSON.parse(line));
+    handlers = {
+      config: configHandler(composeConfig(config, { emfSink })),
+      events: eventsHandler(composeEvents(config, { emfSink })),
+      worker: workerHandler(composeWorker(config, { emfSink })),
+    };
+  });
+  afterAll(async () => {
+    process.env = env;
+    await Promise.all([sqs.close(), good.close(), bad.close()]);
+  });
+
+  const configCall = (method: string, path: string, body?: unknown): Promise<Result> =>
+    handlers.config(configEvent(method, `/v1/spaces/default${path}`, body), lambdaContext) as Promise<Result>;
+
+  it('creates an event type, a function and a subscription from the sample API Gateway events', async () => {
+    const eventType = (await handlers.config(sampleEvent('apigw-config-create-event-type.json'), lambdaContext)) as Result;
+    const fn = (await handlers.config(sampleEvent('apigw-config-create-function.json'), lambdaContext)) as Result;
+    const sub = (await handlers.config(sampleEvent('apigw-config-create-subscription.json'), lambdaContext)) as Result;
+    expect([eventType.statusCode, fn.statusCode, sub.statusCode]).toEqual([201, 201, 201]);
+    expect(json(sub)).toMatchObject({ space: 'default', type: 'async', eventType: 'user.created', functionId: 'welcome-email', path: '/', method: 'POST' });
+    expect(json(sub).subscriptionId).toEqual(expect.any(String));
+    const listed = (await configCall('GET', '/functions')) as Result;
+    expect(json(listed).functions.map((f: any) => f.functionId)).toEqual(['welcome-email']);
+  });
+
+  it('answers errors in the contract JSON form', async () => {
+    const duplicate = await configCall('POST', '/eventtypes', { name: 'user.created' });
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.headers?.['content-type']).toBe('application/json');
+    expect(json(duplicate)).toEqual({ errors: [{ message: 'Event Type "user.created" already exists.' }] });
+    const malformed = await configCall('POST', '/functions', '{"functionId":');
+    expect(malformed.statusCode).toBe(400);
+    expect(json(malformed).errors[0].message).toMatch(/^Function doesn't validate/);
+    const inUse = await configCall('DELETE', '/functions/welcome-email');
+    expect(inUse.statusCode).toBe(400);
+    expect(json(inUse)).toEqual({ errors: [{ message: "Function cannot be deleted because it's subscribed to a least one event." }] });
+  });
+
+  it('accepts an emitted event and sends its delivery to SQS', async () => {
+    sqs.calls.length = 0;
+    const res = (await handlers.events(sampleEvent('apigw-events-emit.json'), lambdaContext)) as Result;
+    expect([res.statusCode, res.body]).toEqual([202, '']);
+    const bodies = sqs.sentBodies().map((b) => JSON.parse(b));
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toMatchObject({ space: 'default', functionId: 'welcome-email', eventType: 'user.created' });
+    expect(emf).toContainEqual(expect.objectContaining({ space: 'default', eventType: 'user.created', eventgateway_events_received_total: 1 }));
+    expect(JSON.parse(bodies[0].payload)).toMatchObject({ eventType: 'user.created', eventID: '8e3c1f0a-0b5e-4d8e-9b1c-2f6a5d4c3b2a', data: { userId: 'u-42' } });
+  });
+
+  it('answers a sync subscriber through the events handler, with the target body', async () => {
+    await configCall('POST', '/eventtypes', { name: 'http.request' });
+    await configCall('POST', '/functions', { functionId: 'sync-fn', type: 'http', provider: { url: good.url } });
+    const sub = await configCall('POST', '/subscriptions', { type: 'sync', eventType: 'http.request', functionId: 'sync-fn', path: '/hello', method: 'GET' });
+    expect(sub.statusCode).toBe(201);
+    good.respondWith({ statusCode: 200, body: 'hi there' });
+    const event = configEvent('GET', '/hello');
+    delete event.body;
+    const res = (await handlers.events(event, lambdaContext)) as Result;
+    expect(res.statusCode).toBe(200);
+    const body = res.isBase64Encoded ? Buffer.from(res.body ?? '', 'base64').toString() : res.body;
+    expect(body).toBe('hi there');
+    good.behaviour = () => ({ status: 200, body: '{}' });
+  });
+
+  it('reports exactly the message whose target failed as a batch item failure', async () => {
+    await configCall('POST', '/functions', { functionId: 'good-fn', type: 'http', provider: { url: good.url } });
+    await configCall('POST', '/functions', { functionId: 'bad-fn', type: 'http', provider: { url: bad.url } });
+    const [first, second] = sampleEvent<SQSEvent>('sqs-delivery-batch.json').Records;
+    const body = (text: string, functionId: string) => JSON.stringify({ ...JSON.parse(text), functionId });
+    const batch = sqsBatch([
+      { messageId: first!.messageId, body: body(first!.body, 'good-fn') },
+      { messageId: second!.messageId, body: body(second!.body, 'bad-fn') },
+    ]);
+    const before = good.received.length;
+    const res = (await handlers.worker(batch, lambdaContext)) as SQSBatchResponse;
+    expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: second!.messageId }] });
+    expect(good.received.length).toBe(before + 1);
+    expect(bad.received.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails a message whose body is not a delivery, so it ends in the dead-letter queue', async () => {
+    const res = (await handlers.worker(sqsBatch([{ messageId: 'm-bad', body: 'not json' }]), lambdaContext)) as SQSBatchResponse;
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
+  });
+
+  it('wires the real entry module from environment variables', async () => {
+    Object.assign(process.env, { EG_TABLE_NAME: config.tableName, EG_DYNAMODB_ENDPOINT: config.dynamoDbEndpoint, EG_LOG_LEVEL: 'silent' });
+    let entry: typeof import('../../functions/config') | undefined;
+    await jest.isolateModulesAsync(async () => {
+      entry = await import('../../functions/config');
+    });
+    const res = (await entry!.handler(configEvent('GET', '/v1/spaces/default/eventtypes/user.created'), lambdaContext)) as Result;
+    expect(res.statusCode).toBe(200);
+    expect(json(res)).toEqual({ space: 'default', name: 'user.created' });
+  });
+});

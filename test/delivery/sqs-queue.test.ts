@@ -1,0 +1,69 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Delivery } from '../../lib/delivery/queue';
+import { SqsQueue } from '../../lib/delivery/sqs';
+import { silentLogger } from '../../lib/logger';
+import { SqsLoopback } from '../support/sqs-loopback';
+
+const delivery = (n: number): Delivery => ({
+  deliveryId: `d${n}`,
+  space: 'default',
+  subscriptionId: 'sub',
+  functionId: 'fn',
+  eventType: 'user.created',
+  eventId: `e${n}`,
+  payload: JSON.stringify({ n }),
+});
+
+describe('SQS delivery queue', () => {
+  let sqs: SqsLoopback;
+  let client: SQSClient;
+  beforeAll(async () => {
+    sqs = await SqsLoopback.start();
+    client = new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await sqs.close();
+  });
+  beforeEach(() => {
+    sqs.calls.length = 0;
+    sqs.refuse = () => false;
+  });
+
+  it('sends deliveries with SendMessageBatch over the JSON protocol, ten per call', async () => {
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    const refused = await queue.enqueue(Array.from({ length: 23 }, (_, i) => delivery(i)));
+    expect(refused).toEqual([]);
+    expect(sqs.calls.map((c) => c.target)).toEqual(Array(3).fill('AmazonSQS.SendMessageBatch'));
+    expect(sqs.calls[0]?.contentType).toBe('application/x-amz-json-1.0');
+    expect(sqs.calls.map((c) => c.body.Entries.length).sort()).toEqual([10, 10, 3]);
+    expect(sqs.calls[0]?.body.QueueUrl).toBe(sqs.queueUrl());
+    const bodies = sqs.sentBodies().map((b) => JSON.parse(b));
+    expect(bodies.map((b) => b.deliveryId).sort()).toEqual(Array.from({ length: 23 }, (_, i) => `d${i}`).sort());
+    expect(bodies[0]).toMatchObject({ space: 'default', subscriptionId: 'sub', functionId: 'fn', eventType: 'user.created' });
+  });
+
+  it('returns the entries SQS refused as refused, and only those', async () => {
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    sqs.refuse = (body) => JSON.parse(body).deliveryId === 'd2';
+    const refused = await queue.enqueue([delivery(1), delivery(2), delivery(3)]);
+    expect(refused.map((d) => d.deliveryId)).toEqual(['d2']);
+  });
+
+  it('polls, hands each message to the handler and deletes it when delivered', async () => {
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl('polled'), client, logger: silentLogger, poll: true, waitTimeSeconds: 0 });
+    const seen: string[] = [];
+    let resolveSeen: () => void = () => {};
+    const done = new Promise<void>((resolve) => (resolveSeen = resolve));
+    queue.start(async (d) => {
+      seen.push(d.deliveryId);
+      if (seen.length === 2) resolveSeen();
+    });
+    await queue.enqueue([delivery(7), delivery(8)]);
+    await done;
+    await queue.drain();
+    expect(seen.sort()).toEqual(['d7', 'd8']);
+    const deletes = sqs.calls.filter((c) => c.target === 'AmazonSQS.DeleteMessage');
+    expect(deletes).toHaveLength(2);
+  });
+});

@@ -1,0 +1,155 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EventGatewayStack, type EventGatewayStackProps } from '../../lib/infra/gateway-stack';
+
+/** Synthesises the stack without bundling (fast); bundling has its own test below. */
+function synth(props: EventGatewayStackProps = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new EventGatewayStack(app, 'EventGateway', props));
+}
+
+/** The policy statements attached to the role of the function whose description contains `name`. */
+function statementsOf(template: Template, description: string): any[] {
+  const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: description } });
+  const roleRef = (Object.values(functions)[0] as any).Properties.Role['Fn::GetAtt'][0];
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleRef }] } });
+  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+const actionsOf = (statements: any[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+
+describe('EventGatewayStack', () => {
+  const template = synth();
+
+  it('keeps the registry in one on-demand table with point-in-time recovery, retained on delete', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    });
+  });
+
+  it('dead-letters a delivery after a bounded number of receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      VisibilityTimeout: 180,
+    });
+    expect(synth({ maxReceiveCount: 3 }).findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: { maxReceiveCount: 3 } } })).not.toEqual({});
+  });
+
+  it('feeds the worker from the queue with partial batch failure reporting', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Deliveries'), 'Arn'] },
+    });
+  });
+
+  it('runs every handler on Node 22, arm64, with source maps and a log group with retention', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(fn.Properties.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', EG_TABLE_NAME: { Ref: expect.stringMatching(/^Registry/) } });
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('gives the events handler read access to the table and send access to the queue, nothing to write the table', () => {
+    const actions = actionsOf(statementsOf(template, 'Event Gateway: Events API'));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'sqs:SendMessage', 'lambda:InvokeFunction']));
+    expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /sqs:(ReceiveMessage|DeleteMessage)/.test(a))).toEqual([]);
+  });
+
+  it('gives the config handler read/write access to the table and nothing else', () => {
+    const actions = actionsOf(statementsOf(template, 'Event Gateway: Config API'));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
+    expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('lets the worker consume the queue and invoke targets only within the documented scope', () => {
+    const statements = statementsOf(template, 'Event Gateway: async delivery worker');
+    const actions = actionsOf(statements);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem']));
+    expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|DeleteItem)/.test(a))).toEqual([]);
+    const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
+    expect(JSON.stringify(invoke.Resource)).toContain(':function:*');
+    const scoped = synth({ targetScope: { lambdaFunctions: ['arn:aws:lambda:eu-west-1:111122223333:function:orders'] } });
+    expect(statementsOf(scoped, 'Event Gateway: async delivery worker').find((s) => s.Action === 'lambda:InvokeFunction').Resource).toBe(
+      'arn:aws:lambda:eu-west-1:111122223333:function:orders',
+    );
+  });
+
+  it('routes everything on the Events API through $default without auth, and protects the Config API with IAM', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'AWS_IAM', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^EventsApi') } });
+    const open = synth({ configApiProtection: 'none' });
+    open.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
+  });
+
+  it('outputs both API URLs, the table name and the queue name', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['EventsApiUrl', 'ConfigApiUrl', 'RegistryTableName', 'DeliveryQueueName']));
+    template.hasOutput('RegistryTableName', { Value: { Ref: Match.stringLikeRegexp('^Registry') } });
+  });
+
+  it('alarms on a non-empty dead-letter queue, 5xx on either API, worker errors and throttles', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'QueueName'] } }],
+    });
+    for (const api of ['EventsApi', 'ConfigApi']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: '5xx',
+        Namespace: 'AWS/ApiGateway',
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: Match.stringLikeRegexp(`^${api}`) } }],
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Metrics: Match.arrayWith([Match.objectLike({ Expression: 'e + c + w' })]) });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('keeps the dead-letter retention a prop', () => {
+    synth({ deadLetterRetention: Duration.days(4) }).hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86400 });
+  });
+});
+
+describe('bundling', () => {
+  it('bundles all three handlers with local esbuild, no Docker, AWS SDK included', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'eg-cdk-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new EventGatewayStack(app, 'EventGateway');
+      const assembly = app.synth();
+      const template = assembly.getStackByName(stack.stackName).template;
+      const keys = Object.values(template.Resources as Record<string, any>)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => String(r.Properties.Code.S3Key).replace('.zip', ''));
+      expect(keys).toHaveLength(3);
+      for (const key of keys) {
+        const bundle = join(outdir, `asset.${key}`, 'index.js');
+        expect(existsSync(bundle)).toBe(true);
+        expect(existsSync(`${bundle}.map`)).toBe(true);
+        expect(statSync(bundle).size).toBeLessThan(2 * 1024 * 1024);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});

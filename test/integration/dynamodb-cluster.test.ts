@@ -1,0 +1,77 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { silentLogger } from '../../lib/logger';
+import { parseCommandLine } from '../../lib/server/cli';
+import { startGateway, type RunningGateway } from '../../lib/server/gateway';
+import { createRegistryTable, DynamoDbStore } from '../../lib/stores/dynamodb';
+import { localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';
+import { call } from '../support/gateway';
+import { TestTarget } from '../support/target';
+
+describe('local servers sharing one DynamoDB registry', () => {
+  let tableName: string;
+  let target: TestTarget;
+  const gateways: RunningGateway[] = [];
+
+  const start = (client: DynamoDBClient) =>
+    startGateway({
+      store: new DynamoDbStore({ tableName, client }),
+      logger: silentLogger,
+      eventsPort: 0,
+      configPort: 0,
+      workers: 4,
+      workersBacklog: 100,
+      registryRefreshMs: 200,
+      // Loopback targets and an open Config API, as `--dev` allows.
+      configAccess: { keys: [], withoutKeys: 'open' },
+      targetNetworks: { allowLoopback: true },
+    });
+
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    client = new DynamoDBClient(localDynamoDbConfig());
+    tableName = uniqueTableName('cluster');
+    await createRegistryTable(client, tableName);
+    target = await TestTarget.start();
+    gateways.push(await start(client), await start(client));
+  });
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+    await target.close();
+    client.destroy();
+  });
+
+  it('routes on one server a subscription registered through the other, within the refresh interval', async () => {
+    const [first, second] = gateways as [RunningGateway, RunningGateway];
+    // The second server builds its routing table before the registration, so it must notice the change.
+    expect((await fetch(`${second.eventsUrl}/hello`)).status).toBe(202);
+    const base = `${first.configUrl}/v1/spaces/default`;
+    await call('POST', `${base}/eventtypes`, { name: 'http.request' });
+    await call('POST', `${base}/functions`, { functionId: 'hello', type: 'http', provider: { url: target.url } });
+    const sub = await call('POST', `${base}/subscriptions`, { type: 'sync', eventType: 'http.request', functionId: 'hello', path: '/hello', method: 'GET' });
+    expect(sub.status).toBe(201);
+    target.respondWith({ statusCode: 200, body: 'routed by the other server' });
+
+    const deadline = Date.now() + 20_000;
+    let answer = '';
+    while (Date.now() < deadline) {
+      const res = await fetch(`${second.eventsUrl}/hello`);
+      answer = await res.text();
+      if (res.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer).toBe('routed by the other server');
+    expect((await call('GET', `${second.configUrl}/v1/spaces/default/subscriptions`)).body.subscriptions).toHaveLength(1);
+  });
+
+  it('takes the DynamoDB and SQS flags on the command line', () => {
+    const request = parseCommandLine(
+      ['--dynamodb-table', 'registry', '--dynamodb-region', 'eu-west-1', '--dynamodb-endpoint', 'http://127.0.0.1:8000', '--sqs-queue-url', 'https://sqs.eu-west-1.amazonaws.com/1/q', '--registry-refresh-ms=500'],
+      '0.0.0',
+    );
+    expect(request).toMatchObject({
+      kind: 'run',
+      options: { dynamodb: { table: 'registry', region: 'eu-west-1', endpoint: 'http://127.0.0.1:8000' }, sqsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q', registryRefreshMs: 500 },
+    });
+    expect(parseCommandLine(['--dynamodb-endpoint', 'http://x'], '0.0.0')).toMatchObject({ kind: 'print', exitCode: 2 });
+  });
+});

@@ -1,0 +1,111 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One call the SDK made, as it arrived on the wire. */
+export interface SqsCall {
+  target: string;
+  contentType: string;
+  body: any;
+}
+
+interface StoredMessage {
+  MessageId: string;
+  ReceiptHandle: string;
+  Body: string;
+  MD5OfBody: string;
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * A loopback server speaking the SQS JSON protocol (AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Op>`),
+ * for SendMessageBatch, ReceiveMessage and DeleteMessage: enough to point the real SDK client at it
+ * and assert what it sent. No visibility timeout: a received message stays invisible until deleted.
+ */
+export class SqsLoopback {
+  readonly calls: SqsCall[] = [];
+  /** Messages waiting, by queue URL. */
+  readonly queues = new Map<string, StoredMessage[]>();
+  /** Entries whose body matches are refused, as SQS refuses entries it cannot take. */
+  refuse: (body: string) => boolean = () => false;
+  private readonly server: Server;
+
+  private constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target'] ?? '');
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        this.calls.push({ target, contentType: String(req.headers['content-type'] ?? ''), body });
+        const answer = this.answer(target, body);
+        res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(answer.body));
+      });
+    });
+  }
+
+  static async start(): Promise<SqsLoopback> {
+    const sqs = new SqsLoopback();
+    await new Promise<void>((resolve) => sqs.server.listen(0, '127.0.0.1', resolve));
+    return sqs;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A queue URL on this server (any name is accepted). */
+  queueUrl(name = 'deliveries'): string {
+    return `${this.endpoint}/000000000000/${name}`;
+  }
+
+  /** Bodies of every message sent so far. */
+  sentBodies(): string[] {
+    return this.calls.filter((c) => c.target === 'AmazonSQS.SendMessageBatch').flatMap((c) => c.body.Entries.map((e: any) => e.MessageBody as string));
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private answer(target: string, body: any): { status: number; body: unknown } {
+    switch (target) {
+      case 'AmazonSQS.SendMessageBatch': {
+        const Successful: unknown[] = [];
+        const Failed: unknown[] = [];
+        for (const entry of body.Entries as Array<{ Id: string; MessageBody: string }>) {
+          if (this.refuse(entry.MessageBody)) {
+            Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'refused by the test' });
+            continue;
+          }
+          const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: entry.MessageBody, MD5OfBody: md5(entry.MessageBody) };
+          this.queue(body.QueueUrl).push(message);
+          Successful.push({ Id: entry.Id, MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody });
+        }
+        return { status: 200, body: { Successful, Failed } };
+      }
+      case 'AmazonSQS.ReceiveMessage': {
+        const taken = this.queue(body.QueueUrl).splice(0, Math.min(body.MaxNumberOfMessages ?? 1, 10));
+        this.inFlight.push(...taken);
+        return { status: 200, body: taken.length > 0 ? { Messages: taken } : {} };
+      }
+      case 'AmazonSQS.DeleteMessage': {
+        this.inFlight = this.inFlight.filter((m) => m.ReceiptHandle !== body.ReceiptHandle);
+        return { status: 200, body: {} };
+      }
+      default:
+        return { status: 400, body: { __type: 'com.amazonaws.sqs#UnsupportedOperation', message: `${target} is not supported here` } };
+    }
+  }
+
+  private inFlight: StoredMessage[] = [];
+
+  private queue(url: string): StoredMessage[] {
+    let messages = this.queues.get(url);
+    if (!messages) this.queues.set(url, (messages = []));
+    return messages;
+  }
+}
