@@ -1,4 +1,6 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsQueue } from '../delivery/sqs';
+import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
@@ -13,8 +15,10 @@ import { JsonLogger, logLevel } from './logger';
 /** Everything the Lambda handlers are configured with, read once from the environment. */
 export interface AwsConfig {
   tableName: string;
-  /** Needed by the handlers that enqueue (events, worker). */
+  /** Needed by the handlers that enqueue (events, worker) and by the config handler's dead-letter replays. */
   queueUrl?: string;
+  /** The delivery queue's dead-letter queue, behind the Config API's dead-letter endpoints. */
+  deadLetterQueueUrl?: string;
   /** How often the routing cache checks the registry's version. */
   versionCheckMs: number;
   logLevel: string;
@@ -38,6 +42,7 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
     versionCheckMs: Number.isFinite(check) && check >= 0 ? check : DEFAULT_VERSION_CHECK_MS,
     logLevel: env.EG_LOG_LEVEL ?? 'info',
     ...(env.EG_QUEUE_URL ? { queueUrl: env.EG_QUEUE_URL } : {}),
+    ...(env.EG_DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.EG_DEAD_LETTER_QUEUE_URL } : {}),
     ...(env.EG_DYNAMODB_ENDPOINT ? { dynamoDbEndpoint: env.EG_DYNAMODB_ENDPOINT } : {}),
     ...(env.EG_SQS_ENDPOINT ? { sqsEndpoint: env.EG_SQS_ENDPOINT } : {}),
     targetNetworks: {
@@ -84,6 +89,14 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
     contentType: 'text/plain; charset=utf-8',
     body: '# On AWS the gateway reports to CloudWatch (namespace EventGateway), not here.\n',
   });
-  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics });
+  const deadLetters =
+    config.deadLetterQueueUrl && config.queueUrl
+      ? new SqsDeadLetters({
+          client: new SQSClient(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+          deadLetterQueueUrl: config.deadLetterQueueUrl,
+          queueUrl: config.queueUrl,
+        })
+      : undefined;
+  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
   return { ...base, configApi };
 }

@@ -60,8 +60,8 @@ export interface DeadLetter {
   attempts: number;
   /** When the event was accepted, ISO 8601. */
   acceptedAt: string;
-  /** When it was dead-lettered, ISO 8601. */
-  deadLetteredAt: string;
+  /** When it was dead-lettered, ISO 8601, where the queue knows it (SQS does not say). */
+  deadLetteredAt?: string;
   error: string;
   event: unknown;
 }

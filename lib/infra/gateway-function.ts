@@ -53,6 +53,16 @@ export class GatewayFunction extends NodejsFunction {
     return this;
   }
 
+  /**
+   * Sets the dead-letter queue's URL (and the delivery queue's, where replays go) and grants what the
+   * Config API's dead-letter endpoints need: consuming the dead-letter queue, sending to the delivery queue.
+   */
+  bindDeadLetters(deadLetterQueue: IQueue, queue: IQueue): this {
+    this.addEnvironment('EG_DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl);
+    deadLetterQueue.grantConsumeMessages(this);
+    return this.bindDeliveryQueue(queue);
+  }
+
   /** Sets the delivery queue's URL and grants sending to it, together. */
   bindDeliveryQueue(queue: IQueue): this {
     this.addEnvironment('EG_QUEUE_URL', queue.queueUrl);

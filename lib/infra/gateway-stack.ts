@@ -89,7 +89,8 @@ export class EventGatewayStack extends Stack {
       .bindRegistry(this.table, 'read')
       .bindDeliveryQueue(this.queue);
     const config = new GatewayFunction(this, 'ConfigHandler', { ...common, entry: join(FUNCTIONS_DIR, 'config.ts'), description: 'Event Gateway: Config API' })
-      .bindRegistry(this.table, 'readWrite');
+      .bindRegistry(this.table, 'readWrite')
+      .bindDeadLetters(this.deadLetterQueue, this.queue);
     const worker = new GatewayFunction(this, 'Worker', {
       ...common,
       entry: join(FUNCTIONS_DIR, 'worker.ts'),

@@ -31,7 +31,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     const client = new DynamoDBClient(localDynamoDbConfig());
     await createRegistryTable(client, tableName);
     client.destroy();
-    config = { tableName, queueUrl: sqs.queueUrl(), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, targetNetworks: { allowLoopback: true } };
+    config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, targetNetworks: { allowLoopback: true } };
     const emfSink = (line: string) => emf.push(JSON.parse(line));
     handlers = {
       config: configHandler(composeConfig(config, { emfSink })),
@@ -127,5 +127,18 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     const res = (await entry!.handler(configEvent('GET', '/v1/spaces/default/eventtypes/user.created'), lambdaContext)) as Result;
     expect(res.statusCode).toBe(200);
     expect(json(res)).toEqual({ space: 'default', name: 'user.created' });
+  });
+
+  it('lists and replays dead letters of the SQS dead-letter queue through the config handler', async () => {
+    const body = JSON.stringify({ deliveryId: 'dead-1', space: 'default', subscriptionId: 's', functionId: 'f', eventType: 'user.created', eventId: 'e-1', payload: '{"eventID":"e-1"}' });
+    sqs.store(sqs.queueUrl('dlq'), body);
+    const listed = (await configCall('GET', '/deadletters')) as Result;
+    expect(listed.statusCode).toBe(200);
+    expect(json(listed).deadLetters.map((d: any) => d.deliveryId)).toEqual(['dead-1']);
+    const replayed = (await configCall('POST', '/deadletters/dead-1/replay')) as Result;
+    expect([replayed.statusCode, json(replayed)]).toEqual([202, { replayed: 1 }]);
+    expect(sqs.queue(sqs.queueUrl()).map((m) => JSON.parse(m.Body).deliveryId)).toContain('dead-1');
+    const missing = (await configCall('POST', '/deadletters/dead-1/replay')) as Result;
+    expect(missing.statusCode).toBe(404);
   });
 });

@@ -72,10 +72,19 @@ describe('EventGatewayStack', () => {
     expect(actions.filter((a) => /sqs:(ReceiveMessage|DeleteMessage)/.test(a))).toEqual([]);
   });
 
-  it('gives the config handler read/write access to the table and nothing else', () => {
-    const actions = actionsOf(statementsOf(template, 'Event Gateway: Config API'));
+  it('gives the config handler read/write access to the table, and on the queues only what dead-letter replay needs', () => {
+    const statements = statementsOf(template, 'Event Gateway: Config API');
+    const actions = actionsOf(statements);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
-    expect(actions.filter((a) => !a.startsWith('dynamodb:'))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage']));
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('sqs:'))).toEqual([]);
+    // Consuming is granted on the dead-letter queue only; the delivery queue gets sends (replays) only.
+    const receive = statements.find((st) => [st.Action].flat().includes('sqs:ReceiveMessage'));
+    expect(JSON.stringify(receive.Resource)).toMatch(/DeadLetters/);
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: Config API' } });
+    const variables = (Object.values(functions)[0] as any).Properties.Environment.Variables;
+    expect(variables.EG_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^DeadLetters/) });
+    expect(variables.EG_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^Deliveries|Queue/) });
   });
 
   it('lets the worker consume the queue and invoke targets only within the documented scope', () => {

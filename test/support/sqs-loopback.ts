@@ -20,8 +20,9 @@ const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /**
  * A loopback server speaking the SQS JSON protocol (AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Op>`),
- * for SendMessageBatch, ReceiveMessage and DeleteMessage: enough to point the real SDK client at it
- * and assert what it sent. No visibility timeout: a received message stays invisible until deleted.
+ * for SendMessage(Batch), ReceiveMessage, DeleteMessage and ChangeMessageVisibility: enough to point the
+ * real SDK client at it and assert what it sent. Visibility is simplified: a message received with
+ * `VisibilityTimeout: 0` stays visible; otherwise it stays invisible until deleted or released.
  */
 export class SqsLoopback {
   readonly calls: SqsCall[] = [];
@@ -81,16 +82,30 @@ export class SqsLoopback {
             Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'refused by the test' });
             continue;
           }
-          const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: entry.MessageBody, MD5OfBody: md5(entry.MessageBody) };
-          this.queue(body.QueueUrl).push(message);
+          const message = this.store(body.QueueUrl, entry.MessageBody);
           Successful.push({ Id: entry.Id, MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody });
         }
         return { status: 200, body: { Successful, Failed } };
       }
+      case 'AmazonSQS.SendMessage': {
+        const message = this.store(body.QueueUrl, body.MessageBody);
+        return { status: 200, body: { MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody } };
+      }
       case 'AmazonSQS.ReceiveMessage': {
-        const taken = this.queue(body.QueueUrl).splice(0, Math.min(body.MaxNumberOfMessages ?? 1, 10));
-        this.inFlight.push(...taken);
-        return { status: 200, body: taken.length > 0 ? { Messages: taken } : {} };
+        const max = Math.min(body.MaxNumberOfMessages ?? 1, 10);
+        const queue = this.queue(body.QueueUrl);
+        const taken = body.VisibilityTimeout === 0 ? queue.slice(0, max) : queue.splice(0, max);
+        if (body.VisibilityTimeout !== 0) this.inFlight.push(...taken.map((m) => ({ ...m, queueUrl: body.QueueUrl as string })));
+        const messages = taken.map((m) => ({ ...m, Attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1700000000000' } }));
+        return { status: 200, body: messages.length > 0 ? { Messages: messages } : {} };
+      }
+      case 'AmazonSQS.ChangeMessageVisibility': {
+        const message = this.inFlight.find((m) => m.ReceiptHandle === body.ReceiptHandle);
+        if (message && body.VisibilityTimeout === 0) {
+          this.inFlight = this.inFlight.filter((m) => m !== message);
+          this.queue(message.queueUrl).push(message);
+        }
+        return { status: 200, body: {} };
       }
       case 'AmazonSQS.DeleteMessage': {
         this.inFlight = this.inFlight.filter((m) => m.ReceiptHandle !== body.ReceiptHandle);
@@ -101,9 +116,17 @@ export class SqsLoopback {
     }
   }
 
-  private inFlight: StoredMessage[] = [];
+  private inFlight: Array<StoredMessage & { queueUrl: string }> = [];
 
-  private queue(url: string): StoredMessage[] {
+  /** Puts a message on a queue, as a send (or SQS's redrive into a dead-letter queue) would. */
+  store(queueUrl: string, messageBody: string): StoredMessage {
+    const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: messageBody, MD5OfBody: md5(messageBody) };
+    this.queue(queueUrl).push(message);
+    return message;
+  }
+
+  /** The messages of a queue that are visible now. */
+  queue(url: string): StoredMessage[] {
     let messages = this.queues.get(url);
     if (!messages) this.queues.set(url, (messages = []));
     return messages;
