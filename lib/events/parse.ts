@@ -166,16 +166,20 @@ function legacyEvent(eventType: string, body: Buffer, contentType: string | unde
 }
 
 function httpRequestEvent(req: IncomingRequest, contentType: string | undefined): CloudEventV01 {
-  const data: HttpRequestData = {
+  return gatewayEvent(HTTP_REQUEST_EVENT, httpRequestData(req, normaliseData(contentType, req.body)), 'application/json');
+}
+
+/** The request as `http.request` data, with the body given (authorizers get it without one: `null`). */
+export function httpRequestData(req: IncomingRequest, body: unknown): HttpRequestData {
+  return {
     path: req.path,
     method: req.method,
     headers: flattenHeaders(req.headers),
     host: req.host ?? headerValue(req.headers, 'host') ?? '',
     query: parseQuery(req.query),
     params: {},
-    body: normaliseData(contentType, req.body),
+    body,
   };
-  return gatewayEvent(HTTP_REQUEST_EVENT, data, 'application/json');
 }
 
 /** An event the gateway creates itself, marked as such. */

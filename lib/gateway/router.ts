@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FunctionCallError, GatewayError, ValidationError, publicMessage } from '../errors';
 import { eventIdOf, eventTypeOf, withAuthorization, type CloudEvent } from '../events/accessors';
 import { HTTP_REQUEST_EVENT, isSystemEventType } from '../events/cloudevent';
-import { eventsFromRequest, flattenHeaders, parseQuery, type BatchEntry, type HttpRequestData } from '../events/parse';
+import { eventsFromRequest, flattenHeaders, httpRequestData, type BatchEntry, type HttpRequestData } from '../events/parse';
 import { headerValue, type IncomingRequest } from '../events/request';
 import { DeliveryFailure, type Delivery, type DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
@@ -224,7 +224,7 @@ export class EventRouter {
     const authorizerId = table.eventType(space, eventTypeOf(event))?.authorizerId;
     if (!authorizerId) return event;
     const authorizer = table.function(space, authorizerId);
-    const result = authorizer ? await authorize(authorizer.provider, event, requestData(req)) : { allowed: false as const, reason: 'authorizer missing' };
+    const result = authorizer ? await authorize(authorizer.provider, event, httpRequestData(req, null)) : { allowed: false as const, reason: 'authorizer missing' };
     if (!result.allowed) {
       this.deps.logger.info({ space, eventType: eventTypeOf(event), reason: result.reason }, 'event denied by authorizer');
       return undefined;
@@ -298,19 +298,6 @@ function callFailureMessage(err: unknown): string | undefined {
   if (!(err instanceof TargetError) || err.reason !== 'credentials') return undefined;
   const name = (err.cause as { name?: string } | undefined)?.name ?? '';
   return AWS_CREDENTIAL_MESSAGES[name] ?? "Function call failed: the target refused the gateway's credentials. Please check logs.";
-}
-
-/** The `http.request` data of a request, as an authorizer receives it. */
-function requestData(req: IncomingRequest): HttpRequestData {
-  return {
-    path: req.path,
-    method: req.method,
-    headers: flattenHeaders(req.headers),
-    host: req.host ?? headerValue(req.headers, 'host') ?? '',
-    query: parseQuery(req.query),
-    params: {},
-    body: undefined,
-  };
 }
 
 function reservedMessage(eventType: string): string {
