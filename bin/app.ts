@@ -5,8 +5,9 @@ import { EventGatewayStack } from '../lib/infra/gateway-stack';
 import { suppressAcceptedFindings } from '../lib/infra/nag';
 
 const app = new App();
+const keysSecret: string | undefined = app.node.tryGetContext('configAccessKeysSecret');
 const stack = new EventGatewayStack(app, app.node.tryGetContext('stackName') ?? 'EventGateway', {
-  configApiProtection: app.node.tryGetContext('configApiProtection') === 'none' ? 'none' : 'iam',
+  configApiProtection: keysSecret ? { accessKeys: keysSecret } : app.node.tryGetContext('configApiProtection') === 'none' ? 'none' : 'iam',
 });
 suppressAcceptedFindings(stack);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

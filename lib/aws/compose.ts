@@ -3,6 +3,7 @@ import { SqsQueue } from '../delivery/sqs';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
+import { accessKeysFromEnv, ConfigAccess, type AccessKey } from '../http/config-access';
 import { ConfigApi } from '../http/config-api';
 import { EmfMetrics, type EmfSink } from '../metrics/emf';
 import { ProviderCache } from '../providers/cache';
@@ -25,6 +26,8 @@ export interface AwsConfig {
   /** Local stand-ins (DynamoDB Local, a loopback SQS) for `sam local` and tests. */
   dynamoDbEndpoint?: string;
   sqsEndpoint?: string;
+  /** Config API access keys (EG_CONFIG_ACCESS_KEYS, same forms as EVENT_GATEWAY_ACCESS_KEYS); empty unless the stack uses key mode. */
+  accessKeys: AccessKey[];
   /** Which addresses targets may have beyond public ones (EG_ALLOW_TARGET_NETWORKS, EG_ALLOW_PRIVATE_TARGETS). */
   targetNetworks: TargetNetworkPolicy;
 }
@@ -45,6 +48,7 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
     ...(env.EG_DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.EG_DEAD_LETTER_QUEUE_URL } : {}),
     ...(env.EG_DYNAMODB_ENDPOINT ? { dynamoDbEndpoint: env.EG_DYNAMODB_ENDPOINT } : {}),
     ...(env.EG_SQS_ENDPOINT ? { sqsEndpoint: env.EG_SQS_ENDPOINT } : {}),
+    accessKeys: accessKeysFromEnv(env.EG_CONFIG_ACCESS_KEYS),
     targetNetworks: {
       allowNetworks: (env.EG_ALLOW_TARGET_NETWORKS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
       allowPrivate: env.EG_ALLOW_PRIVATE_TARGETS === 'true',
@@ -98,5 +102,6 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
         })
       : undefined;
   const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
-  return { ...base, configApi };
+  const access = config.accessKeys.length > 0 ? new ConfigAccess({ keys: config.accessKeys, withoutKeys: 'read-only' }) : undefined;
+  return { ...base, configApi, ...(access ? { access } : {}) };
 }

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatc
 import type { IncomingRequest } from '../events/request';
 import type { GatewayResponse } from '../gateway/response';
 import type { EventRouter } from '../gateway/router';
+import { withConfigAccess, type ConfigAccess } from '../http/config-access';
 import type { ConfigApi } from '../http/config-api';
 import type { EmfMetrics } from '../metrics/emf';
 import { requestFromApiGateway, responseToApiGateway } from './apigw';
@@ -30,8 +31,10 @@ export function eventsHandler(parts: Observed & { router: EventRouter }) {
 }
 
 /** The Config API Lambda handler. */
-export function configHandler(parts: Observed & { configApi: ConfigApi }) {
-  return httpHandler(parts, (req) => parts.configApi.handle(req));
+export function configHandler(parts: Observed & { configApi: ConfigApi; access?: ConfigAccess }) {
+  const handle = (req: IncomingRequest) => parts.configApi.handle(req);
+  // Key mode: the same check as the local server, so that refusals are the contract's JSON 401/403.
+  return httpHandler(parts, parts.access ? withConfigAccess(handle, parts.access) : handle);
 }
 
 /** The SQS worker: performs each message's delivery and reports the failed ones by message ID. */

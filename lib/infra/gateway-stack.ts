@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, TreatMissingData, type IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,8 +13,13 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { GatewayFunction } from './gateway-function';
 
-/** Who may call the Config API: IAM-signed requests (default), anyone, or an authorizer of your own. */
-export type ConfigApiProtection = 'iam' | 'none' | IHttpRouteAuthorizer;
+/**
+ * Who may call the Config API: IAM-signed requests (default), anyone, an authorizer of your own, or
+ * access keys (`Authorization: Bearer <key>`, what the official client sends) kept in a Secrets Manager
+ * secret in the JSON form of `--config-keys-file`. Keys are checked by the config handler itself, with
+ * the local server's code, so refusals are the contract's JSON 401/403 rather than API Gateway's.
+ */
+export type ConfigApiProtection = 'iam' | 'none' | IHttpRouteAuthorizer | { accessKeys: ISecret | string };
 
 /**
  * Which targets the gateway may invoke (AWS function types). Each list holds ARNs or ARN patterns;
@@ -91,6 +97,12 @@ export class EventGatewayStack extends Stack {
     const config = new GatewayFunction(this, 'ConfigHandler', { ...common, entry: join(FUNCTIONS_DIR, 'config.ts'), description: 'Event Gateway: Config API' })
       .bindRegistry(this.table, 'readWrite')
       .bindDeadLetters(this.deadLetterQueue, this.queue);
+    const protection = props.configApiProtection ?? 'iam';
+    // A dynamic reference: the template names the secret; CloudFormation puts its value in at deploy time.
+    if (isKeyMode(protection)) {
+      const secret = typeof protection.accessKeys === 'string' ? Secret.fromSecretNameV2(this, 'ConfigAccessKeys', protection.accessKeys) : protection.accessKeys;
+      config.addEnvironment('EG_CONFIG_ACCESS_KEYS', secret.secretValue.unsafeUnwrap());
+    }
     const worker = new GatewayFunction(this, 'Worker', {
       ...common,
       entry: join(FUNCTIONS_DIR, 'worker.ts'),
@@ -208,6 +220,10 @@ export class EventGatewayStack extends Stack {
 
 function configAuthorizer(protection: ConfigApiProtection): IHttpRouteAuthorizer {
   if (protection === 'iam') return new HttpIamAuthorizer();
-  if (protection === 'none') return new HttpNoneAuthorizer();
+  if (protection === 'none' || isKeyMode(protection)) return new HttpNoneAuthorizer();
   return protection;
+}
+
+function isKeyMode(protection: ConfigApiProtection): protection is { accessKeys: ISecret | string } {
+  return typeof protection === 'object' && 'accessKeys' in protection;
 }

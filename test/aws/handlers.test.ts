@@ -31,7 +31,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     const client = new DynamoDBClient(localDynamoDbConfig());
     await createRegistryTable(client, tableName);
     client.destroy();
-    config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, targetNetworks: { allowLoopback: true } };
+    config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, accessKeys: [], targetNetworks: { allowLoopback: true } };
     const emfSink = (line: string) => emf.push(JSON.parse(line));
     handlers = {
       config: configHandler(composeConfig(config, { emfSink })),
@@ -140,5 +140,15 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(sqs.queue(sqs.queueUrl()).map((m) => JSON.parse(m.Body).deliveryId)).toContain('dead-1');
     const missing = (await configCall('POST', '/deadletters/dead-1/replay')) as Result;
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('refuses Config API calls without a valid key in key mode, with the contract JSON errors', async () => {
+    const keyed = configHandler(composeConfig({ ...config, accessKeys: [{ key: 'a-long-enough-access-key' }] }));
+    const anonymous = (await keyed(configEvent('POST', '/v1/spaces/default/eventtypes', { name: 'keyed.event' }), lambdaContext)) as Result;
+    expect(anonymous.statusCode).toBe(401);
+    expect(json(anonymous).errors[0].message).toEqual(expect.any(String));
+    const event = configEvent('POST', '/v1/spaces/default/eventtypes', { name: 'keyed.event' });
+    event.headers = { ...event.headers, authorization: 'Bearer a-long-enough-access-key' };
+    expect(((await keyed(event, lambdaContext)) as Result).statusCode).toBe(201);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventGatewayStack, type EventGatewayStackProps } from '../../lib/infra/gateway-stack';
 
@@ -106,6 +107,21 @@ describe('EventGatewayStack', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^EventsApi') } });
     const open = synth({ configApiProtection: 'none' });
     open.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
+  });
+
+  it('in key mode leaves the route to the config handler, which gets the keys by dynamic reference to the secret', () => {
+    const keyedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const holder = new Stack(keyedApp, 'Secrets');
+    const secret = Secret.fromSecretNameV2(holder, 'Keys', 'event-gateway/config-keys');
+    const keyed = Template.fromStack(new EventGatewayStack(keyedApp, 'KeyedGateway', { configApiProtection: { accessKeys: secret } }));
+    keyed.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
+    const functions = keyed.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: Config API' } });
+    const variables = (Object.values(functions)[0] as any).Properties.Environment.Variables;
+    expect(JSON.stringify(variables.EG_CONFIG_ACCESS_KEYS)).toContain('{{resolve:secretsmanager:');
+    expect(JSON.stringify(variables.EG_CONFIG_ACCESS_KEYS)).toContain('event-gateway/config-keys');
+    const byName = synth({ configApiProtection: { accessKeys: 'event-gateway/other-keys' } });
+    const named = byName.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: Config API' } });
+    expect(JSON.stringify((Object.values(named)[0] as any).Properties.Environment.Variables.EG_CONFIG_ACCESS_KEYS)).toContain('event-gateway/other-keys');
   });
 
   it('outputs both API URLs, the table name and the queue name', () => {
