@@ -32,7 +32,8 @@ export { isJsonMediaType, mediaType } from './media';
  */
 export function normaliseData(contentType: string | undefined, body: Buffer): unknown {
   const type = mediaType(contentType);
-  if (body.length === 0) return isJsonMediaType(type) ? null : '';
+  // An empty body is "" whatever its type, as the original gave it.
+  if (body.length === 0) return '';
   if (isJsonMediaType(type)) {
     try {
       return JSON.parse(body.toString('utf8'));
@@ -172,7 +173,7 @@ function httpRequestEvent(req: IncomingRequest, contentType: string | undefined)
 /** The request as `http.request` data, with the body given (authorizers get it without one: `null`). */
 export function httpRequestData(req: IncomingRequest, body: unknown): HttpRequestData {
   return {
-    path: req.path,
+    path: decodedPath(req.path),
     method: req.method,
     headers: flattenHeaders(req.headers),
     host: req.host ?? headerValue(req.headers, 'host') ?? '',
@@ -198,7 +199,7 @@ export function gatewayEvent(eventType: string, data: unknown, contentType: stri
 
 /** Headers under their canonical names, repeated values joined with `, `. */
 export function flattenHeaders(headers: IncomingRequest['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     out[canonicalHeaderName(name)] = Array.isArray(value) ? value.join(', ') : value;
@@ -206,11 +207,26 @@ export function flattenHeaders(headers: IncomingRequest['headers']): Record<stri
   return out;
 }
 
+/** The path as the original's `r.URL.Path` gives it: percent-decoded (kept as sent when it does not decode). */
+function decodedPath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** A query string as a map of key to every value given for it. */
 export function parseQuery(query: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: keys such as `constructor` or `__proto__` are plain keys here, not inherited members.
+  const out = Object.create(null) as Record<string, string[]>;
   if (query === '') return out;
-  for (const [key, value] of new URLSearchParams(query)) (out[key] ??= []).push(value);
+  for (const [key, value] of new URLSearchParams(query)) {
+    const values = out[key];
+    if (values) values.push(value);
+    else out[key] = [value];
+  }
   return out;
 }
 

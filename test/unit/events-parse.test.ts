@@ -95,6 +95,23 @@ describe('turning a request into an event', () => {
   });
 });
 
+describe('hostile request details', () => {
+  it('keeps query keys named like object members as plain keys', () => {
+    const event = eventFromRequest(request({ method: 'GET', query: 'constructor=1&__proto__=2&toString=3&constructor=4' }));
+    const data = event.data as { query: Record<string, string[]> };
+    expect(JSON.stringify(data.query)).toBe('{"constructor":["1","4"],"__proto__":["2"],"toString":["3"]}');
+  });
+
+  it('gives the decoded path in http.request data, and the raw one when it does not decode', () => {
+    expect((eventFromRequest(request({ path: '/caf%C3%A9/a%20b' })).data as { path: string }).path).toBe('/café/a b');
+    expect((eventFromRequest(request({ path: '/bad%E0' })).data as { path: string }).path).toBe('/bad%E0');
+  });
+
+  it('gives an empty body as "" whatever its type, as the original did', () => {
+    expect((eventFromRequest(request({ headers: { 'content-type': 'application/json' } })).data as { body: unknown }).body).toBe('');
+  });
+});
+
 describe('data normalisation', () => {
   it.each([
     ['application/json', '{"a":1}', { a: 1 }],
