@@ -8,6 +8,7 @@ import {
   eventTypeNames,
   functionNames,
   immutableField,
+  invalid,
   notFound,
   subscriptionNames,
   type ResourceNames,
@@ -97,7 +98,7 @@ export class RegistryService {
   // Functions
 
   async createFunction(space: string, body: unknown): Promise<FunctionRecord> {
-    const fn = parseFunction(space, body);
+    const fn = this.keepMaskedSecrets(parseFunction(space, body), undefined);
     await this.write('create', 'function', fn.functionId, fn, []);
     return this.presentFunction(fn);
   }
@@ -111,8 +112,9 @@ export class RegistryService {
   }
 
   async updateFunction(space: string, functionId: string, body: unknown): Promise<FunctionRecord> {
+    const parsed = parseFunction(space, body, functionId);
     const existing = await this.require('function', space, functionId);
-    const fn = this.keepMaskedSecrets(parseFunction(space, body, functionId), existing);
+    const fn = this.keepMaskedSecrets(parsed, existing);
     if (!canAnswer(fn.type)) await this.checkNoSyncSubscription(fn);
     await this.write('update', 'function', functionId, fn, []);
     return this.presentFunction(fn);
@@ -148,8 +150,8 @@ export class RegistryService {
 
   /** Only metadata may change; any other field that differs is refused with the contract's message. */
   async updateSubscription(space: string, id: string, body: unknown): Promise<Subscription> {
-    const existing = await this.require('subscription', space, id);
     const next = parseSubscription(space, body);
+    const existing = await this.require('subscription', space, id);
     const fixed = [
       ['Type', 'type'],
       ['EventType', 'eventType'],
@@ -186,8 +188,8 @@ export class RegistryService {
   }
 
   async updateCors(space: string, id: string, body: unknown): Promise<CorsConfig> {
-    const existing = await this.require('cors', space, id);
     const next = parseCors(space, body);
+    const existing = await this.require('cors', space, id);
     if (next.method !== existing.method) throw immutableField('CORS configuration', 'Method');
     if (next.path !== existing.path) throw immutableField('CORS configuration', 'Path');
     await this.write('update', 'cors', id, next, []);
@@ -323,12 +325,14 @@ export class RegistryService {
   }
 
   /** A client that sends back a masked secret (from a GET) means "keep the stored one". */
-  private keepMaskedSecrets(next: FunctionRecord, existing: FunctionRecord): FunctionRecord {
-    if (next.type !== existing.type) return next;
+  private keepMaskedSecrets(next: FunctionRecord, existing: FunctionRecord | undefined): FunctionRecord {
     const provider: Record<string, unknown> = { ...next.provider };
-    const old = existing.provider as unknown as Record<string, unknown>;
+    const old = (existing?.type === next.type ? existing.provider : {}) as unknown as Record<string, unknown>;
     for (const key of providerSchemas[next.type].secrets as readonly string[]) {
-      if (provider[key] === MASK) provider[key] = old[key];
+      if (provider[key] !== MASK) continue;
+      // The mask stands for a stored secret; with none to keep, storing it would make "*****" the secret.
+      if (old[key] === undefined) throw invalid(functionNames, `'${key}' is the mask of a stored secret, but there is no stored secret to keep; send the secret itself`);
+      provider[key] = old[key];
     }
     return { ...next, provider } as unknown as FunctionRecord;
   }

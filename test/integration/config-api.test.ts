@@ -142,6 +142,27 @@ describe('Config API', () => {
       expect(errorOf(res.body)).toBe('Function auth cannot be deleted because is used as an authorizer for guarded event type.');
     });
 
+    it('validates an update body before looking the resource up', async () => {
+      for (const [resource, body] of [
+        ['functions', { type: 'http', provider: {} }],
+        ['subscriptions', { type: 'later' }],
+        ['cors', { method: 'FETCH' }],
+      ] as const) {
+        const res = await call('PUT', `${base}/${resource}/unknown-id`, body);
+        expect([resource, res.status]).toEqual([resource, 400]);
+      }
+    });
+
+    it('refuses the mask as a secret when there is no stored secret to keep', async () => {
+      const provider = { arn: 'arn:aws:lambda:us-east-1:1:function:f', region: 'us-east-1', awsAccessKeyId: 'AKIA', awsSecretAccessKey: '*****' };
+      const created = await call('POST', `${base}/functions`, { functionId: 'masked', type: 'awslambda', provider });
+      expect(created.status).toBe(400);
+      expect(errorOf(created.body)).toContain("'awsSecretAccessKey' is the mask of a stored secret");
+      await call('POST', `${base}/functions`, { functionId: 'plain', type: 'http', provider: { url: 'http://127.0.0.1:9/' } });
+      const retyped = await call('PUT', `${base}/functions/plain`, { type: 'awslambda', provider });
+      expect(retyped.status).toBe(400);
+    });
+
     it('masks secrets in responses and keeps them when a masked value is sent back', async () => {
       const created = await call('POST', `${base}/functions`, {
         functionId: 'secretive',
