@@ -17,7 +17,7 @@ export interface RoutingCacheOptions {
  */
 export class RoutingCache {
   private table?: RoutingTable;
-  private building?: Promise<RoutingTable>;
+  private building?: { generation: number; table: Promise<RoutingTable> };
   private generation = 0;
   private builtGeneration = -1;
   private builtVersion = -1;
@@ -38,7 +38,27 @@ export class RoutingCache {
   /** The current table: synchronously when fresh, otherwise after a rebuild. */
   current(): RoutingTable | Promise<RoutingTable> {
     if (this.table && this.builtGeneration === this.generation && !this.dueForVersionCheck()) return this.table;
-    return (this.building ??= this.refresh().finally(() => (this.building = undefined)));
+    // A build started before the latest local write may miss it: only share one started since.
+    if (this.building && this.building.generation === this.generation) return this.building.table;
+    const building = { generation: this.generation, table: this.refreshOrKeep() };
+    this.building = building;
+    void building.table.finally(() => {
+      if (this.building === building) this.building = undefined;
+    });
+    return building.table;
+  }
+
+  /** A refresh; when the store fails and a table exists, the table keeps serving and the check is retried later. */
+  private async refreshOrKeep(): Promise<RoutingTable> {
+    try {
+      return await this.refresh();
+    } catch (err) {
+      const table = this.table;
+      if (!table) throw err;
+      this.checkedAt = Date.now();
+      this.logger.warn({ err }, 'could not refresh the routing table; serving the last one');
+      return table;
+    }
   }
 
   private dueForVersionCheck(): boolean {

@@ -1,0 +1,55 @@
+import { RoutingCache } from '../../lib/gateway/routing-cache';
+import { silentLogger } from '../../lib/logger';
+import type { Provider } from '../../lib/providers/provider';
+import type { RegistryStore } from '../../lib/registry/store';
+import { MemoryStore } from '../../lib/stores/memory';
+
+const provider: Provider = { invoke: async () => Buffer.from('{}') };
+
+async function addEventType(store: RegistryStore, name: string): Promise<void> {
+  await store.create({ key: { space: 'space1', kind: 'eventType', id: name }, value: { space: 'space1', name }, references: [] });
+}
+
+describe('RoutingCache', () => {
+  it('keeps serving the last table when the store fails, and picks changes up once it recovers', async () => {
+    const store = new MemoryStore();
+    await addEventType(store, 'first');
+    let failing = false;
+    const flaky: RegistryStore = Object.assign(Object.create(store) as RegistryStore, {
+      version: () => (failing ? Promise.reject(new Error('store down')) : store.version()),
+    });
+    const cache = new RoutingCache(flaky, () => provider, silentLogger, { versionCheckMs: 0 });
+    expect((await cache.current()).eventType('space1', 'first')).toBeDefined();
+    failing = true;
+    await addEventType(store, 'second');
+    const during = await cache.current();
+    expect(during.eventType('space1', 'first')).toBeDefined();
+    failing = false;
+    expect((await cache.current()).eventType('space1', 'second')).toBeDefined();
+  });
+
+  it('does not hand a build started before a write to a lookup made after it', async () => {
+    const store = new MemoryStore();
+    const gates: Array<() => void> = [];
+    const release = () => gates.splice(0).forEach((open) => open());
+    let slow = true;
+    const gated: RegistryStore = Object.assign(Object.create(store) as RegistryStore, {
+      // Reads now, answers later: the build sees the store as it was when it started.
+      listAll: async (kind: never) => {
+        const records = await store.listAll(kind);
+        if (slow) await new Promise<void>((resolve) => gates.push(resolve));
+        return records;
+      },
+    });
+    const cache = new RoutingCache(gated, () => provider, silentLogger);
+    const early = cache.current();
+    await new Promise((resolve) => setImmediate(resolve));
+    slow = false;
+    await addEventType(store, 'late');
+    cache.invalidate();
+    const after = cache.current();
+    release();
+    await early;
+    expect((await after).eventType('space1', 'late')).toBeDefined();
+  });
+});
