@@ -95,9 +95,23 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** How long in-flight requests may take once the gateway is stopping; then their connections are cut. */
+const DRAIN_DEADLINE_MS = 30_000;
+
+/**
+ * Stops accepting connections and resolves once the open ones are gone. A keep-alive connection busy
+ * when this starts becomes idle later, so idle ones are closed again every 100 ms rather than left to
+ * their 65 s keep-alive timeout; whatever is still open at the deadline is cut.
+ */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
