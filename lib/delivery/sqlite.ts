@@ -87,6 +87,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   private readonly writes: Array<{ entries: Entry[]; resolve: () => void; reject: (err: unknown) => void }> = [];
   private readonly outcomes: Outcome[] = [];
   private flushScheduled = false;
+  private flushRetry?: NodeJS.Timeout;
   private handler?: DeliveryHandler;
   private active = 0;
   private pending: number;
@@ -105,6 +106,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     this.db = new Database(join(options.dataDir, 'deliveries.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Writes run on the event loop: wait for a lock briefly, then fail and retry, rather than freeze for seconds.
+    this.db.pragma('busy_timeout = 250');
     this.db.exec(SCHEMA);
     this.sql = {
       insert: this.db.prepare(
@@ -157,8 +160,11 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     this.accepting = false;
     this.stopped = true;
     clearTimeout(this.wakeTimer);
+    clearTimeout(this.flushRetry);
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.flush();
+    // Outcomes that still cannot be written are lost with the process, not the deliveries: their rows
+    // stay pending and are delivered again after a restart (at least once).
     if (this.db.open) this.db.close();
   }
 
@@ -206,8 +212,12 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
         for (const outcome of outcomes) this.writeOutcome(outcome);
       })();
     } catch (err) {
+      // New deliveries were not accepted: their requests fail (no 202). Outcomes of finished deliveries
+      // must not be lost, or their rows would stay pending and never be picked up again: retry them.
       for (const write of writes) write.reject(err);
-      this.options.logger.error({ err }, 'could not write deliveries');
+      this.outcomes.unshift(...outcomes);
+      this.options.logger.error({ err }, 'could not write deliveries; retrying their outcomes');
+      this.retryFlushLater();
       return;
     }
     for (const outcome of outcomes) {
@@ -219,6 +229,16 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
       for (const entry of write.entries) this.admit(entry);
       write.resolve();
     }
+  }
+
+  private retryFlushLater(): void {
+    if (this.flushRetry) return;
+    this.flushRetry = setTimeout(() => {
+      this.flushRetry = undefined;
+      this.flush();
+      this.pump();
+    }, 200);
+    this.flushRetry.unref();
   }
 
   private writeOutcome(outcome: Outcome): void {

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { DeliveryFailure, type Delivery } from '../../lib/delivery/queue';
 import { mayRetry, retryDelayMs } from '../../lib/delivery/retry';
 import { DurableQueue } from '../../lib/delivery/sqlite';
@@ -85,5 +87,33 @@ describe('DurableQueue', () => {
     const draining = queue.drain();
     expect(await queue.enqueue([delivery('late')])).toHaveLength(1);
     await draining;
+  });
+});
+
+describe('DurableQueue when its database is locked', () => {
+  it('retries the outcome of a finished delivery instead of leaving the delivery stuck', async () => {
+    const dir = tempDir('eg-queue-');
+    const queue = new DurableQueue({ dataDir: dir, workers: 1, logger: silentLogger, metrics: noMetrics, backoff: { baseMs: 5, capMs: 10 } });
+    let attempts = 0;
+    const blocker = new Database(join(dir, 'deliveries.db'));
+    blocker.pragma('busy_timeout = 0');
+    let delivered!: () => void;
+    const done = new Promise<void>((resolve) => (delivered = resolve));
+    queue.start(async () => {
+      attempts++;
+      if (attempts === 1) {
+        // Another writer holds the database while the failed attempt's retry is written.
+        blocker.exec('BEGIN EXCLUSIVE');
+        setTimeout(() => blocker.exec('COMMIT'), 400);
+        throw new DeliveryFailure('target down', true);
+      }
+      delivered();
+    });
+    await queue.enqueue([delivery('locked')]);
+    await done;
+    expect(attempts).toBe(2);
+    await queue.drain();
+    blocker.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
