@@ -38,7 +38,9 @@ export function nodeTransport(agents: NodeAgents): HttpTransport {
         });
         res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
         res.on('error', fail);
-        res.on('close', () => res.complete || fail(new Error('answer cut short')));
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('answer cut short'));
+        });
       };
       try {
         const target = new URL(url);
