@@ -1,15 +1,11 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsQueue } from '../delivery/sqs';
-import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
-import { accessKeysFromEnv, ConfigAccess, type AccessKey } from '../http/config-access';
-import { ConfigApi } from '../http/config-api';
+import { accessKeysFromEnv, type AccessKey } from '../http/config-access';
 import { EmfMetrics, type EmfSink } from '../metrics/emf';
 import { ProviderCache } from '../providers/cache';
-import { createProviderFactories, defaultProviderDeps } from '../providers/index';
+import { createProviderFactories, nodeProviderDeps } from '../providers/factories';
 import type { TargetNetworkPolicy } from '../providers/target-network';
-import { RegistryService } from '../registry/service';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { JsonLogger, logLevel } from './logger';
 
@@ -62,18 +58,21 @@ export interface ComposeOptions {
 }
 
 /** What every handler shares: a logger, metrics, the registry store. */
-function composeBase(config: AwsConfig, options: ComposeOptions) {
+export function composeBase(config: AwsConfig, options: ComposeOptions) {
   const logger = new JsonLogger(logLevel(config.logLevel));
   const metrics = new EmfMetrics(options.emfSink);
   const store = new DynamoDbStore({ tableName: config.tableName, clientConfig: config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {} });
   return { logger, metrics, store };
 }
 
-/** The router of the Events API and the worker: routing table cached across invocations, refreshed by version check. */
+/**
+ * The router of the Events API and the worker: routing table cached across invocations, refreshed by
+ * version check. HTTP targets are called through node:http, which keeps undici out of the bundle.
+ */
 function composeRouter(config: AwsConfig, options: ComposeOptions = {}) {
   const base = composeBase(config, options);
   if (!config.queueUrl) throw new Error('EG_QUEUE_URL is not set');
-  const providers = new ProviderCache(createProviderFactories(defaultProviderDeps({ targetNetworks: config.targetNetworks })));
+  const providers = new ProviderCache(createProviderFactories(nodeProviderDeps({ targetNetworks: config.targetNetworks })));
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
   const queue = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, clientConfig: config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {} });
   const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger });
@@ -84,24 +83,3 @@ function composeRouter(config: AwsConfig, options: ComposeOptions = {}) {
 export const composeEvents = composeRouter;
 /** The worker handler's parts (it emits system events, so it enqueues too). */
 export const composeWorker = composeRouter;
-
-/** The Config API handler's parts. */
-export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
-  const base = composeBase(config, options);
-  const registry = new RegistryService(base.store);
-  const renderMetrics = async () => ({
-    contentType: 'text/plain; charset=utf-8',
-    body: '# On AWS the gateway reports to CloudWatch (namespace EventGateway), not here.\n',
-  });
-  const deadLetters =
-    config.deadLetterQueueUrl && config.queueUrl
-      ? new SqsDeadLetters({
-          client: new SQSClient(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-          deadLetterQueueUrl: config.deadLetterQueueUrl,
-          queueUrl: config.queueUrl,
-        })
-      : undefined;
-  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
-  const access = config.accessKeys.length > 0 ? new ConfigAccess({ keys: config.accessKeys, withoutKeys: 'read-only' }) : undefined;
-  return { ...base, configApi, ...(access ? { access } : {}) };
-}

@@ -1,5 +1,4 @@
 import { createSign } from 'node:crypto';
-import { request } from 'undici';
 import type { GoogleServiceAccountKey } from './config';
 import type { HttpCallOptions } from './http';
 import { TargetError } from './provider';
@@ -58,18 +57,19 @@ export class GoogleIdTokenSource {
     let statusCode: number;
     let text: string;
     try {
-      const response = await request(tokenUri, {
+      const answer = await this.http.transport(tokenUri, {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        dispatcher: this.http.dispatcher,
-        signal: AbortSignal.timeout(this.http.timeoutMs),
+        timeoutMs: this.http.timeoutMs,
+        maxResponseBytes: this.http.maxResponseBytes,
       });
-      statusCode = response.statusCode;
-      text = await response.body.text();
+      statusCode = answer.statusCode;
+      text = answer.body.toString('utf8');
     } catch (err) {
-      const timedOut = (err as Error).name === 'TimeoutError';
-      throw new TargetError(timedOut ? 'timeout' : 'unreachable', `Google token endpoint ${tokenUri} ${timedOut ? 'timed out' : 'could not be reached'}`, { cause: err });
+      // The transport's reason (timeout, refused, unreachable) stands; the message names the token endpoint.
+      const reason = err instanceof TargetError ? err.reason : 'unreachable';
+      throw new TargetError(reason, `Google token endpoint ${tokenUri} ${reason === 'timeout' ? 'timed out' : 'could not be reached'}`, { cause: err });
     }
     const idToken = parseIdToken(text);
     if (statusCode !== 200 || !idToken) {

@@ -1,25 +1,18 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { Agent, errors, request, type Dispatcher } from 'undici';
 import type { HttpConfig } from './config';
+import { safeUrl, type HttpTransport } from './http-transport';
 import { TargetError, type InvocationContext, type Provider } from './provider';
-import { guardedConnector, TargetRefusedError, type TargetNetworkPolicy } from './target-network';
+
+export { safeUrl };
 
 /** Options of HTTP calls to targets. */
 export interface HttpCallOptions {
-  /** Connection pool shared by every HTTP target (keep-alive). */
-  dispatcher: Dispatcher;
-  /** Time allowed for the whole call, in milliseconds. */
+  /** How calls are made: undici on the local server, node:http on Lambda; both keep connections alive and apply the target network policy. */
+  transport: HttpTransport;
+  /** Time allowed for the answer's headers, and then between chunks of its body, in milliseconds. */
   timeoutMs: number;
   /** Largest answer accepted, in bytes. */
   maxResponseBytes: number;
-}
-
-/**
- * A keep-alive connection pool for target calls. Every connection it opens passes the target network
- * policy on its resolved address, so every provider sharing the pool is guarded.
- */
-export function createHttpAgent(policy: TargetNetworkPolicy = {}): Agent {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: guardedConnector(policy) });
 }
 
 /**
@@ -40,25 +33,17 @@ export async function postEvent(
     : { 'content-type': 'application/cloudevents+json', ...headers };
   if (context?.deliveryId) callHeaders['event-gateway-delivery-id'] = context.deliveryId;
   if (context?.eventId) callHeaders['event-gateway-event-id'] = context.eventId;
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await request(url, {
-      method: 'POST',
-      body: binary ? binary.body : payload,
-      headers: callHeaders,
-      dispatcher: options.dispatcher,
-      // Per-phase timeouts rather than an AbortSignal: no timer object and listener per call on the hot path.
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
-  } catch (err) {
-    throw toTargetError(err, url);
+  const answer = await options.transport(url, {
+    method: 'POST',
+    headers: callHeaders,
+    body: binary ? binary.body : payload,
+    timeoutMs: options.timeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+  if (answer.statusCode < 200 || answer.statusCode > 299) {
+    throw new TargetError('status', `target ${safeUrl(url)} answered ${answer.statusCode}`, { statusCode: answer.statusCode });
   }
-  const body = await readLimited(response.body, options.maxResponseBytes, url);
-  if (response.statusCode < 200 || response.statusCode > 299) {
-    throw new TargetError('status', `target ${safeUrl(url)} answered ${response.statusCode}`, { statusCode: response.statusCode });
-  }
-  return body;
+  return answer.body;
 }
 
 /**
@@ -88,42 +73,4 @@ export function webhookHeaders(key: Buffer, payload: string, context?: Invocatio
   const timestamp = Math.floor(now / 1000).toString();
   const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${payload}`).digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
-}
-
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number, url: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        body.destroy();
-        throw new TargetError('status', `answer of target ${safeUrl(url)} exceeds ${limit} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    throw err instanceof TargetError ? err : toTargetError(err, url);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** A URL fit for logs and messages: user info and query (where keys like Azure's `code` travel) removed. */
-export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-function toTargetError(err: unknown, url: string): TargetError {
-  const name = (err as { name?: string }).name;
-  if (name === 'TimeoutError' || name === 'AbortError' || err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) {
-    return new TargetError('timeout', `call to ${safeUrl(url)} timed out`, { cause: err });
-  }
-  if (err instanceof TargetRefusedError) return new TargetError('refused', `call to ${safeUrl(url)} refused: ${err.message}`, { cause: err });
-  const code = (err as { code?: string }).code ?? 'error';
-  return new TargetError('unreachable', `call to ${safeUrl(url)} failed: ${code}`, { cause: err });
 }

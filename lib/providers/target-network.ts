@@ -2,7 +2,6 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type Lo
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP, type NetConnectOpts, type Socket } from 'node:net';
-import { buildConnector } from 'undici';
 
 /**
  * Which addresses targets may have. By default only public addresses: a registered URL must not
@@ -178,22 +177,8 @@ export function guardedLookup(check: AddressCheck) {
 }
 
 /**
- * An undici connector that applies the policy at connection time: IP literals (which node connects
- * to without a lookup) are checked here, names through the guarded lookup.
- */
-export function guardedConnector(policy: TargetNetworkPolicy = {}, options: buildConnector.BuildOptions = {}): buildConnector.connector {
-  const check = addressCheck(policy);
-  const connect = buildConnector({ ...options, lookup: guardedLookup(check) } as buildConnector.BuildOptions);
-  return (opts, callback) => {
-    const refused = isIP(opts.hostname) ? check(opts.hostname) : undefined;
-    if (refused) callback(new TargetRefusedError(opts.hostname, refused), null);
-    else connect(opts, callback);
-  };
-}
-
-/**
  * node:http(s) agents that apply the policy, for clients that do not use undici (the AWS SDK with an
- * `endpoint` override): IP literals are checked before connecting, names through the guarded lookup.
+ * `endpoint` override, the Lambda HTTP transport): IP literals are checked before connecting, names through the guarded lookup.
  */
 export function guardedNodeAgents(policy: TargetNetworkPolicy = {}): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
   const check = addressCheck(policy);

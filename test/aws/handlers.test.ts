@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { composeConfig, composeEvents, composeWorker, type AwsConfig } from '../../lib/aws/compose';
+import { composeEvents, composeWorker, type AwsConfig } from '../../lib/aws/compose';
+import { composeConfig } from '../../lib/aws/compose-config';
 import { configHandler, eventsHandler, workerHandler } from '../../lib/aws/handlers';
 import { createRegistryTable } from '../../lib/stores/dynamodb';
 import { LOCAL_CREDENTIALS, localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';

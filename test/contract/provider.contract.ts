@@ -1,4 +1,4 @@
-import { defaultProviderDeps, type ProviderDeps } from '../../lib/providers/index';
+import { defaultProviderDeps, type ProviderDeps, type ProviderDepsOptions } from '../../lib/providers/index';
 import { TargetError, type Provider, type TargetFailure } from '../../lib/providers/provider';
 import { closedPortUrl } from '../support/ports';
 import { TestTarget } from '../support/target';
@@ -33,12 +33,20 @@ async function failureOf(promise: Promise<unknown>): Promise<TargetError> {
   return err;
 }
 
+/** How a gateway's provider dependencies are made: the local server's (undici) by default, or the Lambda handlers' (node:http). */
+export interface DepsMaker {
+  name: string;
+  make(options: ProviderDepsOptions): ProviderDeps;
+}
+
+const localDeps: DepsMaker = { name: 'undici', make: defaultProviderDeps };
+
 /** The behaviour every provider must have, run against each type's stand-in. */
-export function providerContract(harness: ProviderHarness): void {
-  describe(`provider contract: ${harness.name}`, () => {
+export function providerContract(harness: ProviderHarness, depsMaker: DepsMaker = localDeps): void {
+  describe(`provider contract: ${harness.name} (${depsMaker.name})`, () => {
     let deps: ProviderDeps;
     beforeAll(async () => {
-      deps = defaultProviderDeps({ timeoutMs: 500, targetNetworks: { allowLoopback: true } });
+      deps = depsMaker.make({ timeoutMs: 500, targetNetworks: { allowLoopback: true } });
       await harness.start();
     });
     afterAll(async () => {

@@ -6,14 +6,14 @@ import { sqsProvider } from '../../lib/providers/awssqs';
 import { azureFunctionProvider } from '../../lib/providers/azurefunction';
 import { googleCloudFunctionProvider } from '../../lib/providers/gcloudfunction';
 import { httpProvider } from '../../lib/providers/http';
-import type { ProviderDeps } from '../../lib/providers/index';
+import { nodeProviderDeps, type ProviderDeps } from '../../lib/providers/factories';
 import { openWhiskProvider } from '../../lib/providers/openwhisk';
 import type { Provider } from '../../lib/providers/provider';
 import { startEventBridgeFake, startFirehoseFake, startLambdaFake, startSqsFake, type AwsFake } from '../support/aws-fakes';
 import { GoogleFake } from '../support/google-fake';
 import { LocalKinesis, TEST_CREDENTIALS } from '../support/kinesis';
 import { TestTarget } from '../support/target';
-import { providerContract, type ProviderHarness } from './provider.contract';
+import { providerContract, type DepsMaker, type ProviderHarness } from './provider.contract';
 
 const region = 'us-east-1';
 const aws = { region, ...TEST_CREDENTIALS };
@@ -120,92 +120,96 @@ providerContract(
   })(),
 );
 
-providerContract(
-  (() => {
-    let target: TestTarget;
-    return {
-      name: 'http',
-      secret: 'no secret in an http function',
-      refusal: 'status',
-      start: async () => {
-        target = await TestTarget.start();
-        target.behaviour = (req) => (req.url === '/refuse' ? { status: 500, body: 'boom' } : { status: 200, body: '{}' });
-      },
-      stop: () => target.close(),
-      working: (deps) => httpProvider({ url: `${target.url}take` }, deps.http),
-      refusing: (deps) => httpProvider({ url: `${target.url}refuse` }, deps.http),
-      aimedAt: (url, deps) => httpProvider({ url }, deps.http),
-      received: async () => parsedBodies(target, '/take'),
-    } satisfies ProviderHarness;
-  })(),
-);
+/** The http provider against a loopback target. */
+function httpHarness(): ProviderHarness {
+  let target: TestTarget;
+  return {
+    name: 'http',
+    secret: 'no secret in an http function',
+    refusal: 'status',
+    start: async () => {
+      target = await TestTarget.start();
+      target.behaviour = (req) => (req.url === '/refuse' ? { status: 500, body: 'boom' } : { status: 200, body: '{}' });
+    },
+    stop: () => target.close(),
+    working: (deps) => httpProvider({ url: `${target.url}take` }, deps.http),
+    refusing: (deps) => httpProvider({ url: `${target.url}refuse` }, deps.http),
+    aimedAt: (url, deps) => httpProvider({ url }, deps.http),
+    received: async () => parsedBodies(target, '/take'),
+  } satisfies ProviderHarness;
+}
 
-providerContract(
-  (() => {
-    let google: GoogleFake;
-    return {
-      name: 'gcloudfunction (service-account key)',
-      secret: 'PRIVATE KEY',
-      refusal: 'credentials',
-      start: async () => {
-        google = await GoogleFake.start();
-      },
-      stop: () => google.close(),
-      working: (deps) => googleCloudFunctionProvider({ url: google.functionUrl, serviceAccountKey: google.key }, deps.http),
-      // A key the token endpoint does not know: Google answers invalid_grant.
-      refusing: (deps) => googleCloudFunctionProvider({ url: google.functionUrl, serviceAccountKey: { ...google.key, client_email: 'stranger@elsewhere.iam.gserviceaccount.com' } }, deps.http),
-      aimedAt: (url, deps) => googleCloudFunctionProvider({ url: `${url}/function`, token: 'static-token' }, deps.http),
-      received: async () => google.functionRequests.filter((r) => r.headers.authorization?.startsWith('Bearer id-token')).map((r) => r.json()),
-    } satisfies ProviderHarness;
-  })(),
-);
+/** The gcloudfunction provider against a loopback Google (token endpoint and function). */
+function googleHarness(): ProviderHarness {
+  let google: GoogleFake;
+  return {
+    name: 'gcloudfunction (service-account key)',
+    secret: 'PRIVATE KEY',
+    refusal: 'credentials',
+    start: async () => {
+      google = await GoogleFake.start();
+    },
+    stop: () => google.close(),
+    working: (deps) => googleCloudFunctionProvider({ url: google.functionUrl, serviceAccountKey: google.key }, deps.http),
+    // A key the token endpoint does not know: Google answers invalid_grant.
+    refusing: (deps) => googleCloudFunctionProvider({ url: google.functionUrl, serviceAccountKey: { ...google.key, client_email: 'stranger@elsewhere.iam.gserviceaccount.com' } }, deps.http),
+    aimedAt: (url, deps) => googleCloudFunctionProvider({ url: `${url}/function`, token: 'static-token' }, deps.http),
+    received: async () => google.functionRequests.filter((r) => r.headers.authorization?.startsWith('Bearer id-token')).map((r) => r.json()),
+  } satisfies ProviderHarness;
+}
 
-providerContract(
-  (() => {
-    let target: TestTarget;
-    const functionKey = 'azure-function-key-secret';
-    return {
-      name: 'azurefunction',
-      secret: 'wrong-azure-key-secret',
-      refusal: 'status',
-      start: async () => {
-        target = await TestTarget.start();
-        // Azure answers 401 with an empty body when the key is wrong.
-        target.behaviour = (req) => (req.headers['x-functions-key'] === functionKey ? { status: 200, body: '{}' } : { status: 401, body: '' });
-      },
-      stop: () => target.close(),
-      working: (deps) => azureFunctionProvider({ url: `${target.url}api/events`, functionKey }, deps.http),
-      refusing: (deps) => azureFunctionProvider({ url: `${target.url}api/events`, functionKey: 'wrong-azure-key-secret' }, deps.http),
-      aimedAt: (url, deps) => azureFunctionProvider({ url: `${url}/api/events`, functionKey }, deps.http),
-      received: async () => target.received.filter((r) => r.headers['x-functions-key'] === functionKey).map((r) => r.json()),
-    } satisfies ProviderHarness;
-  })(),
-);
+/** The azurefunction provider against a loopback target checking the function key. */
+function azureHarness(): ProviderHarness {
+  let target: TestTarget;
+  const functionKey = 'azure-function-key-secret';
+  return {
+    name: 'azurefunction',
+    secret: 'wrong-azure-key-secret',
+    refusal: 'status',
+    start: async () => {
+      target = await TestTarget.start();
+      // Azure answers 401 with an empty body when the key is wrong.
+      target.behaviour = (req) => (req.headers['x-functions-key'] === functionKey ? { status: 200, body: '{}' } : { status: 401, body: '' });
+    },
+    stop: () => target.close(),
+    working: (deps) => azureFunctionProvider({ url: `${target.url}api/events`, functionKey }, deps.http),
+    refusing: (deps) => azureFunctionProvider({ url: `${target.url}api/events`, functionKey: 'wrong-azure-key-secret' }, deps.http),
+    aimedAt: (url, deps) => azureFunctionProvider({ url: `${url}/api/events`, functionKey }, deps.http),
+    received: async () => target.received.filter((r) => r.headers['x-functions-key'] === functionKey).map((r) => r.json()),
+  } satisfies ProviderHarness;
+}
 
-providerContract(
-  (() => {
-    let target: TestTarget;
-    const auth = 'guest-uuid:openwhisk-secret-pass';
-    const actionPath = (action: string) => `/api/v1/namespaces/guest/actions/events/${action}?blocking=true&result=true`;
-    return {
-      name: 'openwhisk',
-      secret: 'openwhisk-secret-pass',
-      refusal: 'status',
-      start: async () => {
-        target = await TestTarget.start();
-        target.behaviour = (req) => {
-          if (req.headers.authorization !== `Basic ${Buffer.from(auth).toString('base64')}`) return { status: 401, body: '{"error":"The supplied authentication is invalid"}' };
-          if (req.url === actionPath('handle')) return { status: 200, body: '{"ok":true}' };
-          // A blocking invocation whose action failed: OpenWhisk answers 502 with the action's error.
-          if (req.url === actionPath('failing')) return { status: 502, body: '{"error":"An error has occurred: boom"}' };
-          return { status: 404, body: '{"error":"The requested resource does not exist."}' };
-        };
-      },
-      stop: () => target.close(),
-      working: (deps) => openWhiskProvider({ apiHost: target.url, namespace: 'guest', action: 'events/handle', auth }, deps.http),
-      refusing: (deps) => openWhiskProvider({ apiHost: target.url, namespace: 'guest', action: 'events/failing', auth }, deps.http),
-      aimedAt: (url, deps) => openWhiskProvider({ apiHost: url, namespace: 'guest', action: 'events/handle', auth }, deps.http),
-      received: async () => parsedBodies(target, actionPath('handle')),
-    } satisfies ProviderHarness;
-  })(),
-);
+/** The openwhisk provider against a loopback target speaking its blocking-invocation API. */
+function openWhiskHarness(): ProviderHarness {
+  let target: TestTarget;
+  const auth = 'guest-uuid:openwhisk-secret-pass';
+  const actionPath = (action: string) => `/api/v1/namespaces/guest/actions/events/${action}?blocking=true&result=true`;
+  return {
+    name: 'openwhisk',
+    secret: 'openwhisk-secret-pass',
+    refusal: 'status',
+    start: async () => {
+      target = await TestTarget.start();
+      target.behaviour = (req) => {
+        if (req.headers.authorization !== `Basic ${Buffer.from(auth).toString('base64')}`) return { status: 401, body: '{"error":"The supplied authentication is invalid"}' };
+        if (req.url === actionPath('handle')) return { status: 200, body: '{"ok":true}' };
+        // A blocking invocation whose action failed: OpenWhisk answers 502 with the action's error.
+        if (req.url === actionPath('failing')) return { status: 502, body: '{"error":"An error has occurred: boom"}' };
+        return { status: 404, body: '{"error":"The requested resource does not exist."}' };
+      };
+    },
+    stop: () => target.close(),
+    working: (deps) => openWhiskProvider({ apiHost: target.url, namespace: 'guest', action: 'events/handle', auth }, deps.http),
+    refusing: (deps) => openWhiskProvider({ apiHost: target.url, namespace: 'guest', action: 'events/failing', auth }, deps.http),
+    aimedAt: (url, deps) => openWhiskProvider({ apiHost: url, namespace: 'guest', action: 'events/handle', auth }, deps.http),
+    received: async () => parsedBodies(target, actionPath('handle')),
+  } satisfies ProviderHarness;
+}
+
+const nodeDeps: DepsMaker = { name: 'node:http', make: nodeProviderDeps };
+
+// The HTTP-based providers run through undici on the local server and through node:http on Lambda: both must keep the contract.
+for (const harness of [httpHarness, googleHarness, azureHarness, openWhiskHarness]) {
+  providerContract(harness());
+  providerContract(harness(), nodeDeps);
+}

@@ -1,0 +1,29 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
+import { ConfigAccess } from '../http/config-access';
+import { ConfigApi } from '../http/config-api';
+import { RegistryService } from '../registry/service';
+import { composeBase, type AwsConfig, type ComposeOptions } from './compose';
+
+// Apart from compose.ts so that the Config API's router (find-my-way) stays out of the events and worker bundles.
+
+/** The Config API handler's parts. */
+export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
+  const base = composeBase(config, options);
+  const registry = new RegistryService(base.store);
+  const renderMetrics = async () => ({
+    contentType: 'text/plain; charset=utf-8',
+    body: '# On AWS the gateway reports to CloudWatch (namespace EventGateway), not here.\n',
+  });
+  const deadLetters =
+    config.deadLetterQueueUrl && config.queueUrl
+      ? new SqsDeadLetters({
+          client: new SQSClient(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+          deadLetterQueueUrl: config.deadLetterQueueUrl,
+          queueUrl: config.queueUrl,
+        })
+      : undefined;
+  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
+  const access = config.accessKeys.length > 0 ? new ConfigAccess({ keys: config.accessKeys, withoutKeys: 'read-only' }) : undefined;
+  return { ...base, configApi, ...(access ? { access } : {}) };
+}

@@ -1,0 +1,60 @@
+import { AwsClientCache, type AwsCallOptions } from './aws';
+import { eventBridgeProvider } from './awseventbridge';
+import { firehoseProvider } from './awsfirehose';
+import { kinesisProvider } from './awskinesis';
+import { lambdaProvider } from './awslambda';
+import { sqsProvider } from './awssqs';
+import { azureFunctionProvider } from './azurefunction';
+import { googleCloudFunctionProvider } from './gcloudfunction';
+import { httpProvider, type HttpCallOptions } from './http';
+import { nodeTransport, type NodeAgents } from './http-node';
+import type { HttpTransport } from './http-transport';
+import { openWhiskProvider } from './openwhisk';
+import { guardedNodeAgents, type TargetNetworkPolicy } from './target-network';
+import type { ProviderFactories } from './provider';
+
+/** Shared resources of the providers, created once per gateway. */
+export interface ProviderDeps {
+  http: HttpCallOptions;
+  /** AWS SDK clients, one per service, region, credentials and endpoint. */
+  aws: AwsClientCache;
+}
+
+/** Every function type's provider factory, in one explicit map. */
+export function createProviderFactories(deps: ProviderDeps): ProviderFactories {
+  return {
+    http: (config) => httpProvider(config, deps.http),
+    awslambda: (config) => lambdaProvider(config, deps.aws),
+    awssqs: (config) => sqsProvider(config, deps.aws),
+    awskinesis: (config) => kinesisProvider(config, deps.aws),
+    awsfirehose: (config) => firehoseProvider(config, deps.aws),
+    awseventbridge: (config) => eventBridgeProvider(config, deps.aws),
+    gcloudfunction: (config) => googleCloudFunctionProvider(config, deps.http),
+    azurefunction: (config) => azureFunctionProvider(config, deps.http),
+    openwhisk: (config) => openWhiskProvider(config, deps.http),
+  } satisfies ProviderFactories;
+}
+
+/** What provider dependencies may override: HTTP call options, AWS attempts, the target network policy. */
+export type ProviderDepsOptions = Partial<HttpCallOptions> & Partial<Pick<AwsCallOptions, 'maxAttempts'>> & { targetNetworks?: TargetNetworkPolicy };
+
+/** Makes the HTTP transport of a gateway from its policy (and the guarded node agents, for a node transport). */
+export type TransportMaker = (policy: TargetNetworkPolicy, agents: NodeAgents) => HttpTransport;
+
+/**
+ * Provider dependencies with the defaults: 30 s per call, 6 MB answers, up to 3 attempts per AWS call
+ * (the SDK's default, for throttling and 5xx), and the target network policy applied to every
+ * connection, the AWS SDK's included (an `endpoint` override could point anywhere).
+ */
+export function providerDeps(makeTransport: TransportMaker, overrides: ProviderDepsOptions = {}): ProviderDeps {
+  const { maxAttempts = 3, targetNetworks = {}, ...httpOverrides } = overrides;
+  const agents = guardedNodeAgents(targetNetworks);
+  const transport = httpOverrides.transport ?? makeTransport(targetNetworks, agents);
+  const http: HttpCallOptions = { timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...httpOverrides, transport };
+  return { http, aws: new AwsClientCache({ timeoutMs: http.timeoutMs, maxAttempts, ...agents }) };
+}
+
+/** Provider dependencies for Lambda: HTTP targets through node:http on the AWS SDK's guarded agents, so no undici in the bundle. */
+export function nodeProviderDeps(overrides: ProviderDepsOptions = {}): ProviderDeps {
+  return providerDeps((_policy, agents) => nodeTransport(agents), overrides);
+}
