@@ -37,7 +37,11 @@ export function validateFilters(value: unknown): string | undefined {
   return undefined;
 }
 
-function validateFilter(filter: unknown, at: string): string | undefined {
+/** Deeper nesting than this is refused: no real filter needs it, and recursion must stay bounded. */
+const MAX_DEPTH = 16;
+
+function validateFilter(filter: unknown, at: string, depth = 0): string | undefined {
+  if (depth > MAX_DEPTH) return `filters are nested more than ${MAX_DEPTH} levels deep`;
   if (!isObject(filter)) return `${at} must be an object`;
   const keys = Object.keys(filter);
   const operator = keys[0];
@@ -52,12 +56,12 @@ function validateFilter(filter: unknown, at: string): string | undefined {
     case 'any':
       if (!Array.isArray(operand) || operand.length === 0) return `${at}.${operator} must be a non-empty array of filters`;
       for (const [index, inner] of operand.entries()) {
-        const problem = validateFilter(inner, `${at}.${operator}[${index}]`);
+        const problem = validateFilter(inner, `${at}.${operator}[${index}]`, depth + 1);
         if (problem) return problem;
       }
       return undefined;
     case 'not':
-      return validateFilter(operand, `${at}.not`);
+      return validateFilter(operand, `${at}.not`, depth + 1);
     default:
       return `${at} has unknown operator "${operator}" (use ${OPERATORS.join(', ')})`;
   }

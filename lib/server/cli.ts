@@ -123,8 +123,17 @@ function dynamoDbOptions(table: string | undefined, region: string | undefined, 
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
 function normaliseDashes(args: string[]): string[] {
-  return args.map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg));
+  return args
+    .map((arg) => (/^-[a-z][a-z-]+/.test(arg) ? `-${arg}` : arg))
+    .flatMap((arg) => {
+      // Go's flag package also takes `--dev=true` / `--dev=false` for boolean flags.
+      const match = /^--([a-z-]+)=(true|false)$/.exec(arg);
+      if (!match || !BOOLEAN_FLAGS.has(match[1] as string)) return [arg];
+      return match[2] === 'true' ? [`--${match[1]}`] : [];
+    });
 }
+
+const BOOLEAN_FLAGS = new Set(['dev', 'version', 'help', 'allow-unauthenticated-config', 'allow-private-targets']);
 
 /** Parses the command line; never exits itself. */
 export function parseCommandLine(args: string[], version: string): CliRequest {

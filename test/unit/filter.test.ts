@@ -91,3 +91,14 @@ describe('subscription filters', () => {
     expect(validateFilters([{ all: [{ exact: { type: 'x' } }, { not: { any: [{ prefix: { 'data.a.b': 'y' } }] } }] }])).toBeUndefined();
   });
 });
+
+describe('filter nesting', () => {
+  it('refuses filters nested deeper than 16 levels instead of overflowing the stack', () => {
+    let filter: unknown = { exact: { type: 'x' } };
+    for (let i = 0; i < 5000; i++) filter = { not: filter };
+    expect(validateFilters([filter])).toBe('filters are nested more than 16 levels deep');
+    let shallow: unknown = { exact: { type: 'x' } };
+    for (let i = 0; i < 16; i++) shallow = { not: shallow };
+    expect(validateFilters([shallow])).toBeUndefined();
+  });
+});
