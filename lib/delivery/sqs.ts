@@ -22,6 +22,27 @@ export interface SqsQueueOptions {
 }
 
 const BATCH = 10;
+/** SQS's limit on the total size of one SendMessageBatch call. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** Groups deliveries into batches of at most ten messages and at most MAX_BATCH_BYTES together. */
+function batches(deliveries: Delivery[]): Delivery[][] {
+  const out: Delivery[][] = [];
+  let current: Delivery[] = [];
+  let bytes = 0;
+  for (const delivery of deliveries) {
+    const size = Buffer.byteLength(deliveryToMessage(delivery));
+    if (current.length > 0 && (current.length === BATCH || bytes + size > MAX_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(delivery);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
 
 /** A delivery as an SQS message body. */
 export function deliveryToMessage(delivery: Delivery): string {
@@ -56,10 +77,19 @@ export class SqsQueue implements DeliveryQueue {
     this.client = options.client ?? new SQSClient(options.clientConfig ?? {});
   }
 
+  /**
+   * Sends every delivery or throws: entries SQS refuses are sent once more, and what it still refuses
+   * fails the call, so that no event is answered 202 without its deliveries in the queue.
+   */
   async enqueue(deliveries: Delivery[]): Promise<Delivery[]> {
-    const chunks: Delivery[][] = [];
-    for (let i = 0; i < deliveries.length; i += BATCH) chunks.push(deliveries.slice(i, i + BATCH));
-    const refused = await Promise.all(chunks.map((chunk) => this.sendBatch(chunk)));
+    let refused = await this.sendAll(deliveries);
+    if (refused.length > 0) refused = await this.sendAll(refused);
+    if (refused.length > 0) throw new Error(`SQS refused ${refused.length} of ${deliveries.length} deliveries`);
+    return [];
+  }
+
+  private async sendAll(deliveries: Delivery[]): Promise<Delivery[]> {
+    const refused = await Promise.all(batches(deliveries).map((chunk) => this.sendBatch(chunk)));
     return refused.flat();
   }
 

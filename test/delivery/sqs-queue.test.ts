@@ -43,11 +43,27 @@ describe('SQS delivery queue', () => {
     expect(bodies[0]).toMatchObject({ space: 'default', subscriptionId: 'sub', functionId: 'fn', eventType: 'user.created' });
   });
 
-  it('returns the entries SQS refused as refused, and only those', async () => {
+  it('sends a refused entry once more, and fails the call when SQS keeps refusing it', async () => {
     const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
-    sqs.refuse = (body) => JSON.parse(body).deliveryId === 'd2';
-    const refused = await queue.enqueue([delivery(1), delivery(2), delivery(3)]);
-    expect(refused.map((d) => d.deliveryId)).toEqual(['d2']);
+    let refusals = 0;
+    sqs.refuse = (body) => JSON.parse(body).deliveryId === 'd2' && refusals++ < 1;
+    expect(await queue.enqueue([delivery(1), delivery(2), delivery(3)])).toEqual([]);
+    expect(sqs.sentBodies().filter((b) => JSON.parse(b).deliveryId === 'd2')).toHaveLength(2);
+    sqs.refuse = (body) => JSON.parse(body).deliveryId === 'd5';
+    await expect(queue.enqueue([delivery(4), delivery(5)])).rejects.toThrow('SQS refused 1 of 2 deliveries');
+  });
+
+  it('keeps each SendMessageBatch under the 256 KB limit of SQS', async () => {
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    const big = (i: number) => ({ ...delivery(i), payload: JSON.stringify({ pad: 'x'.repeat(60 * 1024) }) });
+    await queue.enqueue(Array.from({ length: 10 }, (_, i) => big(i)));
+    const batches = sqs.calls.filter((c) => c.target === 'AmazonSQS.SendMessageBatch');
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) {
+      const bytes = batch.body.Entries.reduce((n: number, e: any) => n + Buffer.byteLength(e.MessageBody), 0);
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    }
+    expect(sqs.sentBodies()).toHaveLength(10);
   });
 
   it('polls, hands each message to the handler and deletes it when delivered', async () => {
