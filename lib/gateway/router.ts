@@ -52,13 +52,16 @@ export class EventRouter {
 
   /** Handles one request to the Events API; never throws. */
   async handle(req: IncomingRequest): Promise<GatewayResponse> {
+    let response: GatewayResponse;
     try {
-      return await this.route(req);
+      response = await this.route(req);
     } catch (err) {
       const { statusCode, message } = publicMessage(err);
       if (statusCode >= 500 && !(err instanceof GatewayError)) this.deps.logger.error({ err }, 'event handling failed');
-      return errorResponse(statusCode, message);
+      response = errorResponse(statusCode, message);
     }
+    await this.system.settled();
+    return response;
   }
 
   /** Performs one async delivery: the queue's worker. Rejects when the target call failed. */
@@ -71,10 +74,12 @@ export class EventRouter {
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
     } catch (err) {
+      await this.system.settled();
       const cause = err instanceof FunctionCallError ? err.cause : err;
       const retryable = cause instanceof TargetError ? cause.retryable : true;
       throw new DeliveryFailure(cause instanceof Error ? cause.message : String(cause), retryable, { cause });
     }
+    await this.system.settled();
   };
 
   private async route(req: IncomingRequest): Promise<GatewayResponse> {

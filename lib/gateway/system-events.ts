@@ -10,6 +10,8 @@ import { acceptingRoutes, payloadsFor } from './delivery-form';
  * somebody subscribed, so that unobserved system events cost one map lookup.
  */
 export class SystemEvents {
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     private readonly queue: DeliveryQueue,
     private readonly logger: Logger,
@@ -33,11 +35,22 @@ export class SystemEvents {
       eventId: event.eventID,
       payload: payload(route),
     }));
-    this.queue.enqueue(deliveries).then(
+    const queued = this.queue.enqueue(deliveries).then(
       (refused) => {
         if (refused.length > 0) this.logger.warn({ space, type, count: refused.length }, 'system event dropped: backlog full');
       },
       (err: unknown) => this.logger.error({ err, space, type }, 'system event could not be queued'),
     );
+    this.pending.add(queued);
+    void queued.finally(() => this.pending.delete(queued));
+  }
+
+  /**
+   * Resolves once the system events emitted so far are queued. The router waits for it before it
+   * answers, so that on Lambda no send is still in flight when the environment is frozen, and locally
+   * system events are persisted like the event itself. Costs nothing when none was emitted.
+   */
+  async settled(): Promise<void> {
+    if (this.pending.size > 0) await Promise.all(this.pending);
   }
 }

@@ -98,6 +98,25 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     good.behaviour = () => ({ status: 200, body: '{}' });
   });
 
+  it('has the system events of a request queued in SQS by the time the handler returns', async () => {
+    await configCall('POST', '/eventtypes', { name: 'http.request' });
+    await configCall('POST', '/eventtypes', { name: 'eventgateway.function.invoked' });
+    await configCall('POST', '/functions', { functionId: 'watched-fn', type: 'http', provider: { url: good.url } });
+    await configCall('POST', '/subscriptions', { type: 'sync', eventType: 'http.request', functionId: 'watched-fn', path: '/watched', method: 'GET' });
+    await configCall('POST', '/functions', { functionId: 'observer', type: 'http', provider: { url: good.url } });
+    const observed = await configCall('POST', '/subscriptions', { type: 'async', eventType: 'eventgateway.function.invoked', functionId: 'observer' });
+    expect(observed.statusCode).toBe(201);
+    good.respondWith({ statusCode: 200, body: 'watched' });
+    const event = configEvent('GET', '/watched');
+    delete event.body;
+    const before = sqs.sentBodies().length;
+    expect(((await handlers.events(event, lambdaContext)) as Result).statusCode).toBe(200);
+    // On Lambda the environment freezes once the handler returns: a send still in flight would be late or lost.
+    const sent = sqs.sentBodies().slice(before).map((b) => JSON.parse(b));
+    expect(sent.map((d) => d.eventType)).toContain('eventgateway.function.invoked');
+    good.behaviour = () => ({ status: 200, body: '{}' });
+  });
+
   it('reports exactly the message whose target failed as a batch item failure', async () => {
     await configCall('POST', '/functions', { functionId: 'good-fn', type: 'http', provider: { url: good.url } });
     await configCall('POST', '/functions', { functionId: 'bad-fn', type: 'http', provider: { url: bad.url } });
