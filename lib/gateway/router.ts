@@ -60,7 +60,8 @@ export class EventRouter {
       if (statusCode >= 500 && !(err instanceof GatewayError)) this.deps.logger.error({ err }, 'event handling failed');
       response = errorResponse(statusCode, message);
     }
-    await this.system.settled();
+    const queuing = this.system.settled();
+    if (queuing) await queuing;
     return response;
   }
 
@@ -74,12 +75,14 @@ export class EventRouter {
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
     } catch (err) {
-      await this.system.settled();
+      const queuing = this.system.settled();
+      if (queuing) await queuing;
       const cause = err instanceof FunctionCallError ? err.cause : err;
       const retryable = cause instanceof TargetError ? cause.retryable : true;
       throw new DeliveryFailure(cause instanceof Error ? cause.message : String(cause), retryable, { cause });
     }
-    await this.system.settled();
+    const queuing = this.system.settled();
+    if (queuing) await queuing;
   };
 
   private async route(req: IncomingRequest): Promise<GatewayResponse> {

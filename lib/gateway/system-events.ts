@@ -50,7 +50,7 @@ export class SystemEvents {
    * answers, so that on Lambda no send is still in flight when the environment is frozen, and locally
    * system events are persisted like the event itself. Costs nothing when none was emitted.
    */
-  async settled(): Promise<void> {
-    if (this.pending.size > 0) await Promise.all(this.pending);
+  settled(): Promise<void> | undefined {
+    return this.pending.size > 0 ? Promise.all(this.pending).then(() => undefined) : undefined;
   }
 }
