@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -47,9 +48,9 @@ async function waitUntilServing(endpoint: string, child: ChildProcess, output: (
 export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const emulator = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
   const port = await freePort();
-  const child = spawn('java', [`-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`, '-jar', join(emulator, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [`-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`, '-jar', join(emulator, 'DynamoDBLocal.jar'), '-inMemory', '-disableTelemetry', '-port', String(port)];
+  // Its working directory gets a metadata file; keep that out of the checkout. No telemetry: tests stay on loopback.
+  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
