@@ -255,8 +255,15 @@ export class EventRouter {
     const event = eventForRoute(route, withRequestParams);
     const binary = binaryForRoute(route, () => event);
     const context: InvocationContext = { eventId: eventIdOf(event), ...(binary ? { binary } : {}) };
-    const result = await this.invoke(table, space, route.function, eventTypeOf(event), JSON.stringify(event), context);
-    return parseSyncResult(result);
+    try {
+      return parseSyncResult(await this.invoke(table, space, route.function, eventTypeOf(event), JSON.stringify(event), context));
+    } catch (err) {
+      // The original gateway used the answer of an HTTP function whatever its status short of a 5xx:
+      // a function that answers 404 with its response object keeps working here.
+      const answer = clientErrorAnswer(err);
+      if (answer) return parseSyncResult(answer);
+      throw err;
+    }
   }
 
   /** Calls a function with system events around it; throws FunctionCallError on failure. */
@@ -289,6 +296,13 @@ export class EventRouter {
       throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(callFailureMessage(err), { cause: err }) : err;
     }
   }
+}
+
+/** The body of a target's 4xx answer behind a failed call, if that is what failed. */
+function clientErrorAnswer(err: unknown): Buffer | undefined {
+  const cause = err instanceof FunctionCallError ? err.cause : undefined;
+  if (!(cause instanceof TargetError) || cause.reason !== 'status' || cause.statusCode === undefined) return undefined;
+  return cause.statusCode >= 400 && cause.statusCode < 500 ? cause.answer : undefined;
 }
 
 /** The original gateway's messages for the AWS credential errors its users know. */

@@ -41,7 +41,7 @@ export async function postEvent(
     maxResponseBytes: options.maxResponseBytes,
   });
   if (answer.statusCode < 200 || answer.statusCode > 299) {
-    throw new TargetError('status', `target ${safeUrl(url)} answered ${answer.statusCode}`, { statusCode: answer.statusCode });
+    throw new TargetError('status', `target ${safeUrl(url)} answered ${answer.statusCode}`, { statusCode: answer.statusCode, answer: answer.body });
   }
   return answer.body;
 }

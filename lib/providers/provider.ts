@@ -9,11 +9,15 @@ export class TargetError extends Error {
   /** Status of the target's answer, when it answered. */
   readonly statusCode?: number;
 
-  constructor(reason: TargetFailure, message: string, options?: { cause?: unknown; statusCode?: number }) {
+  /** The body of a non-2xx answer, for a sync caller that can still use it. */
+  readonly answer?: Buffer;
+
+  constructor(reason: TargetFailure, message: string, options?: { cause?: unknown; statusCode?: number; answer?: Buffer }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TargetError';
     this.reason = reason;
     if (options?.statusCode !== undefined) this.statusCode = options.statusCode;
+    if (options?.answer !== undefined) this.answer = options.answer;
   }
 
   /** Whether trying again later could succeed: not for a 4xx other than 408/429, nor bad config or a refused target address. */

@@ -67,6 +67,18 @@ describe('Events API', () => {
       expect(errorOf(await unreachable.json())).toBe('Function call failed. Please check logs.');
     });
 
+    it('use the response object of a function that answers with a 4xx status, as the original did', async () => {
+      await subscribe(gw, { space, type: 'sync', eventType: 'http.request', functionId: 'lookup', url: target.url, path: `/${space}/items/:id`, method: 'GET' });
+      target.behaviour = () => ({ status: 404, body: JSON.stringify({ statusCode: 404, body: 'no such item' }) });
+      const res = await emit(`/${space}/items/7`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe('no such item');
+      target.behaviour = () => ({ status: 503, body: JSON.stringify({ statusCode: 503, body: 'busy' }) });
+      const failed = await emit(`/${space}/items/7`);
+      expect(failed.status).toBe(500);
+      expect(errorOf(await failed.json())).toBe('Function call failed. Please check logs.');
+    });
+
     it('answer 500 "HTTP response object malformed" when the result is not a response object', async () => {
       await subscribe(gw, { space, type: 'sync', eventType: 'http.request', functionId: 'odd', url: target.url, path: `/${space}/odd`, method: 'GET' });
       target.behaviour = () => ({ status: 200, body: 'plain text' });
