@@ -75,14 +75,13 @@ export class EventRouter {
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
     } catch (err) {
-      const queuing = this.system.settled();
-      if (queuing) await queuing;
       const cause = err instanceof FunctionCallError ? err.cause : err;
       const retryable = cause instanceof TargetError ? cause.retryable : true;
       throw new DeliveryFailure(cause instanceof Error ? cause.message : String(cause), retryable, { cause });
+    } finally {
+      const queuing = this.system.settled();
+      if (queuing) await queuing;
     }
-    const queuing = this.system.settled();
-    if (queuing) await queuing;
   };
 
   private async route(req: IncomingRequest): Promise<GatewayResponse> {
