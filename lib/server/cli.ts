@@ -43,7 +43,7 @@ export const HELP = `Usage: event-gateway [flags]
 Event Gateway: an API gateway and pub/sub router for serverless functions.
 
 Flags (both --flag=value and --flag value work; -flag is accepted too):
-  --dev                     development mode: embedded store, human-readable logs
+  --dev                     development mode: human-readable logs, open Config API, loopback targets allowed
   --config-port <port>      port of the Config API (default 4001)
   --events-port <port>      port of the Events API (default 4000)
   --host <address>          address both APIs listen on (default 127.0.0.1; 0.0.0.0 for all)
@@ -77,11 +77,14 @@ Security (see README, "Security"):
                             comma-separated networks targets may be in although they are loopback, private,
                             link-local or metadata addresses (e.g. 127.0.0.0/8,10.0.0.0/8); --dev allows loopback
   --allow-private-targets   allow targets in private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
+
+A registry and a queue shared by several servers (see README, "Deploy to AWS"):
   --dynamodb-table <name>   keep the registry in this DynamoDB table (shared by several servers)
   --dynamodb-region <r>     region of the table (default: AWS_REGION)
   --dynamodb-endpoint <url> DynamoDB endpoint, e.g. DynamoDB Local
   --sqs-queue-url <url>     deliver async events through this SQS queue instead of in-process
   --registry-refresh-ms <n> with --dynamodb-table: how often to pick up other servers' changes (default 2000)
+
   --version                 print the version and exit
   --help                    print this help and exit
 `;
