@@ -74,3 +74,12 @@ export interface DeadLetters {
   /** Deletes dead letters of a space (one, or all); returns how many. */
   remove(space: string, deliveryId?: string): Promise<number>;
 }
+
+/** A delivery's payload as the event a dead letter shows; a payload that is not JSON is shown as it is. */
+export function eventOfPayload(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}

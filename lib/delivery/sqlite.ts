@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 import {
   DeliveryFailure,
+  eventOfPayload,
   type DeadLetter,
   type DeadLetters,
   type Delivery,
@@ -393,12 +394,6 @@ function fromRow(row: Row): Entry {
 }
 
 function toDeadLetter(row: Row): DeadLetter {
-  let event: unknown = row.payload;
-  try {
-    event = JSON.parse(row.payload);
-  } catch {
-    // a payload that is not JSON is shown as it is
-  }
   return {
     deliveryId: row.id,
     space: row.space,
@@ -410,6 +405,6 @@ function toDeadLetter(row: Row): DeadLetter {
     acceptedAt: new Date(row.accepted_at).toISOString(),
     deadLetteredAt: new Date(row.dead_at ?? row.next_at).toISOString(),
     error: row.last_error ?? '',
-    event,
+    event: eventOfPayload(row.payload),
   };
 }

@@ -6,7 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetters, Delivery } from './queue';
+import { eventOfPayload, type DeadLetter, type DeadLetters, type Delivery } from './queue';
 import { deliveryFromMessage } from './sqs';
 
 export interface SqsDeadLettersOptions {
@@ -113,12 +113,6 @@ function parse(message: Message): Delivery | undefined {
 function toDeadLetter(message: Message): DeadLetter | undefined {
   const delivery = parse(message);
   if (!delivery) return undefined;
-  let event: unknown = delivery.payload;
-  try {
-    event = JSON.parse(delivery.payload);
-  } catch {
-    // shown as it is
-  }
   const sent = Number(message.Attributes?.SentTimestamp);
   return {
     deliveryId: delivery.deliveryId,
@@ -130,6 +124,6 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
     attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
     acceptedAt: new Date(Number.isFinite(sent) ? sent : Date.now()).toISOString(),
     error: ERROR,
-    event,
+    event: eventOfPayload(delivery.payload),
   };
 }

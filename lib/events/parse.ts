@@ -11,7 +11,7 @@ import type { CloudEvent } from './accessors';
 import { validateCloudEventV1, type CloudEventV1 } from './cloudevent-v1';
 import { binaryV1Event } from './http-binding';
 import { isFormMediaType, isJsonMediaType, mediaType } from './media';
-import { canonicalHeaderName, headerValue, type IncomingRequest } from './request';
+import { canonicalHeaderName, decodeOrKeep, headerValue, type IncomingRequest } from './request';
 
 /** The `data` of an `http.request` event: the request as the original gateway describes it. */
 export interface HttpRequestData {
@@ -173,7 +173,8 @@ function httpRequestEvent(req: IncomingRequest, contentType: string | undefined)
 /** The request as `http.request` data, with the body given (authorizers get it without one: `null`). */
 export function httpRequestData(req: IncomingRequest, body: unknown): HttpRequestData {
   return {
-    path: decodedPath(req.path),
+    // The path as the original's `r.URL.Path` gave it: percent-decoded.
+    path: decodeOrKeep(req.path),
     method: req.method,
     headers: flattenHeaders(req.headers),
     host: req.host ?? headerValue(req.headers, 'host') ?? '',
@@ -205,16 +206,6 @@ export function flattenHeaders(headers: IncomingRequest['headers']): Record<stri
     out[canonicalHeaderName(name)] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
-}
-
-/** The path as the original's `r.URL.Path` gives it: percent-decoded (kept as sent when it does not decode). */
-function decodedPath(path: string): string {
-  if (!path.includes('%')) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }
 
 /** A query string as a map of key to every value given for it. */

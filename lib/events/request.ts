@@ -31,3 +31,13 @@ export function canonicalHeaderName(name: string): string {
 }
 
 const canonicalNames = new Map<string, string>();
+
+/** Percent-decodes URL text; text that does not decode (a stray `%`) is kept as sent. */
+export function decodeOrKeep(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

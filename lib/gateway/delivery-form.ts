@@ -1,4 +1,6 @@
-import { isV1, type CloudEvent } from '../events/accessors';
+import { randomUUID } from 'node:crypto';
+import type { Delivery } from '../delivery/queue';
+import { eventIdOf, eventTypeOf, isV1, type CloudEvent } from '../events/accessors';
 import { toBinaryMessage, toV1, type BinaryMessage } from '../events/http-binding';
 import { routeAccepts, type Route } from '../routing/table';
 
@@ -35,4 +37,21 @@ export function acceptingRoutes(routes: readonly Route[], event: CloudEvent, onF
     else onFiltered();
   }
   return accepting;
+}
+
+/** One delivery per route of a fan-out, each in the form its subscription asks for, with its retry policy. */
+export function deliveriesFor(space: string, routes: readonly Route[], event: CloudEvent): Delivery[] {
+  const payload = payloadsFor(event);
+  const eventType = eventTypeOf(event);
+  const eventId = eventIdOf(event);
+  return routes.map((route) => ({
+    deliveryId: randomUUID(),
+    space,
+    subscriptionId: route.subscription.subscriptionId,
+    functionId: route.subscription.functionId,
+    eventType,
+    eventId,
+    payload: payload(route),
+    ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
+  }));
 }

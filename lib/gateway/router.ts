@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { FunctionCallError, GatewayError, ValidationError, publicMessage } from '../errors';
 import { eventIdOf, eventTypeOf, withAuthorization, type CloudEvent } from '../events/accessors';
 import { HTTP_REQUEST_EVENT, isSystemEventType } from '../events/cloudevent';
@@ -10,7 +9,7 @@ import { TargetError, type InvocationContext } from '../providers/provider';
 import { routeAccepts, type Route, type RoutedFunction, type RoutingTable } from '../routing/table';
 import { authorize } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
-import { acceptingRoutes, binaryForRoute, eventForRoute, payloadsFor } from './delivery-form';
+import { acceptingRoutes, binaryForRoute, deliveriesFor, eventForRoute } from './delivery-form';
 import type { GatewayMetrics } from './metrics';
 import { errorResponse, jsonResponse, type GatewayResponse } from './response';
 import { parseSyncResult } from './sync-result';
@@ -205,19 +204,7 @@ export class EventRouter {
   }
 
   private async enqueue(space: string, routes: readonly Route[], event: CloudEvent): Promise<void> {
-    const payload = payloadsFor(event);
-    const eventType = eventTypeOf(event);
-    const eventId = eventIdOf(event);
-    const deliveries = routes.map((route) => ({
-      deliveryId: randomUUID(),
-      space,
-      subscriptionId: route.subscription.subscriptionId,
-      functionId: route.subscription.functionId,
-      eventType,
-      eventId,
-      payload: payload(route),
-      ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
-    }));
+    const deliveries = deliveriesFor(space, routes, event);
     const refused = await this.deps.queue.enqueue(deliveries);
     for (const delivery of refused) {
       this.deps.metrics.eventDropped(space, delivery.eventType);

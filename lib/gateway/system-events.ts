@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { DeliveryQueue } from '../delivery/queue';
 import { gatewayEvent } from '../events/parse';
 import type { Logger } from '../logger';
 import type { RoutingTable } from '../routing/table';
-import { acceptingRoutes, payloadsFor } from './delivery-form';
+import { acceptingRoutes, deliveriesFor } from './delivery-form';
 
 /**
  * Emits the gateway's own events to async subscribers of a space. The data is built only when
@@ -25,16 +24,7 @@ export class SystemEvents {
     const event = gatewayEvent(type, data(), 'application/json');
     const routes = acceptingRoutes(candidates, event, () => this.onFiltered(space, type));
     if (routes.length === 0) return;
-    const payload = payloadsFor(event);
-    const deliveries = routes.map((route) => ({
-      deliveryId: randomUUID(),
-      space,
-      subscriptionId: route.subscription.subscriptionId,
-      functionId: route.subscription.functionId,
-      eventType: type,
-      eventId: event.eventID,
-      payload: payload(route),
-    }));
+    const deliveries = deliveriesFor(space, routes, event);
     const queued = this.queue.enqueue(deliveries).then(
       (refused) => {
         if (refused.length > 0) this.logger.warn({ space, type, count: refused.length }, 'system event dropped: backlog full');

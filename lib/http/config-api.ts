@@ -1,7 +1,7 @@
 import FindMyWay from 'find-my-way';
 import type { DeadLetters } from '../delivery/queue';
 import { GatewayError, NotFoundError, publicMessage } from '../errors';
-import type { IncomingRequest } from '../events/request';
+import { decodeOrKeep, type IncomingRequest } from '../events/request';
 import { errorResponse, jsonResponse, type GatewayResponse } from '../gateway/response';
 import type { GatewayMetrics } from '../gateway/metrics';
 import type { Logger } from '../logger';
@@ -115,7 +115,7 @@ export class ConfigApi {
     if (!found) return errorResponse(404, `Not found: ${req.method} ${req.path}`);
     const route = found.store as ConfigRoute;
     const segments = req.path.split('/');
-    const space = decodeParam(segments[3] ?? '');
+    const space = decodeOrKeep(segments[3] ?? '');
     // IDs are matched as sent (a CORS ID stays escaped), so take the raw segment rather than the decoded param.
     const id = segments[5] ?? '';
     const names = this.names.get(route.resource) as ResourceNames;
@@ -183,13 +183,5 @@ export class ConfigApi {
       await ops.remove(c);
       return NO_CONTENT;
     });
-  }
-}
-
-function decodeParam(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
   }
 }

@@ -1,3 +1,5 @@
+import { decodeOrKeep } from '../events/request';
+
 /** Raised when a route cannot live beside the routes already in a tree; `message` is the detail. */
 export class PathConflictError extends Error {
   constructor(detail: string) {
@@ -69,11 +71,11 @@ export class PathTree<T> {
         node = next;
       } else if (node.param) {
         params ??= {};
-        params[node.param.name] = decodeSegment(segment);
+        params[node.param.name] = decodeOrKeep(segment);
         node = node.param.node;
       } else if (node.wildcard) {
         params ??= {};
-        params[node.wildcard.name] = segments.slice(i).map(decodeSegment).join('/');
+        params[node.wildcard.name] = segments.slice(i).map(decodeOrKeep).join('/');
         return { value: node.wildcard.value, params };
       } else {
         return undefined;
@@ -125,14 +127,5 @@ export class PathTree<T> {
       throw new PathConflictError(`static route already defined for route: ${route} (segment '${existing}')`);
     }
     node.wildcard = { name, route, value };
-  }
-}
-
-function decodeSegment(segment: string): string {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
   }
 }

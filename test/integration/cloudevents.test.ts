@@ -1,9 +1,7 @@
 import { CloudEvent, emitterFor, HTTP, httpTransport, Mode } from 'cloudevents';
 import { decodeHeaderValue } from '../../lib/events/http-binding';
-import { call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget, type ReceivedRequest } from '../support/target';
-
-const errorOf = (body: any): string => body?.errors?.[0]?.message;
 
 /** What a target received, read back with the CloudEvents SDK as a real receiver would. */
 const asSdkEvent = (req: ReceivedRequest) => HTTP.toEvent({ headers: req.headers, body: req.body }) as CloudEvent<any>;

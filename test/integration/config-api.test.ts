@@ -1,6 +1,4 @@
-import { call, startTestGateway, type TestGateway } from '../support/gateway';
-
-const errorOf = (body: any): string => body?.errors?.[0]?.message;
+import { errorOf, call, startTestGateway, type TestGateway } from '../support/gateway';
 
 describe('Config API', () => {
   let gw: TestGateway;

@@ -1,7 +1,5 @@
-import { call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
-
-const errorOf = (body: any): string => body?.errors?.[0]?.message;
 
 /** Polls `check` until it holds; the deadline only bounds a failing test. */
 async function eventually<T>(check: () => Promise<T | undefined>, what: string, deadlineMs = 10_000): Promise<T> {

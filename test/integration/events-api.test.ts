@@ -1,7 +1,5 @@
-import { call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
-
-const errorOf = (body: any): string => body?.errors?.[0]?.message;
 
 describe('Events API', () => {
   let gw: TestGateway;

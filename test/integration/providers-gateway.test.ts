@@ -1,9 +1,8 @@
 import { startLambdaFake, startSqsFake, REFUSED_KEY_PREFIX, type AwsFake } from '../support/aws-fakes';
-import { call, startTestGateway, type TestGateway } from '../support/gateway';
+import { errorOf, call, startTestGateway, type TestGateway } from '../support/gateway';
 import { GoogleFake } from '../support/google-fake';
 import { LocalKinesis, TEST_CREDENTIALS } from '../support/kinesis';
 
-const errorOf = (body: any): string => body?.errors?.[0]?.message;
 const region = 'us-east-1';
 
 /** Function types end to end: registered through the Config API, reached through the Events API. */

@@ -44,6 +44,9 @@ export async function startTestGateway(overrides: Partial<GatewayOptions> & { da
   };
 }
 
+/** The message of the contract's error body `{"errors":[{"message"}]}`. */
+export const errorOf = (body: any): string => body?.errors?.[0]?.message;
+
 /** A JSON request to the Config API; returns status and parsed body. */
 export async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
   const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
