@@ -1,4 +1,4 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsApi } from '../aws-api/sqs';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { ConfigAccess } from '../http/config-access';
 import { ConfigApi } from '../http/config-api';
@@ -18,7 +18,7 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
   const deadLetters =
     config.deadLetterQueueUrl && config.queueUrl
       ? new SqsDeadLetters({
-          client: new SQSClient(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+          sqs: new SqsApi({ queueUrl: config.deadLetterQueueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
           deadLetterQueueUrl: config.deadLetterQueueUrl,
           queueUrl: config.queueUrl,
         })

@@ -4,7 +4,7 @@ import { RoutingCache } from '../gateway/routing-cache';
 import { accessKeysFromEnv, type AccessKey } from '../http/config-access';
 import { EmfMetrics, type EmfSink } from '../metrics/emf';
 import { ProviderCache } from '../providers/cache';
-import { createProviderFactories, nodeProviderDeps } from '../providers/factories';
+import { connectorsCalledElsewhere, createProviderFactories, nodeProviderDeps, type ConnectorFactories, type ProviderDeps } from '../providers/factories';
 import type { TargetNetworkPolicy } from '../providers/target-network';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { JsonLogger, logLevel } from './logger';
@@ -61,25 +61,32 @@ export interface ComposeOptions {
 export function composeBase(config: AwsConfig, options: ComposeOptions) {
   const logger = new JsonLogger(logLevel(config.logLevel));
   const metrics = new EmfMetrics(options.emfSink);
-  const store = new DynamoDbStore({ tableName: config.tableName, clientConfig: config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {} });
+  const store = new DynamoDbStore({ tableName: config.tableName, ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}) });
   return { logger, metrics, store };
 }
+
+/** Makes the connectors' factories of a handler (see composeRouter). */
+export type ConnectorsMaker = (deps: ProviderDeps) => ConnectorFactories;
 
 /**
  * The router of the Events API and the worker: routing table cached across invocations, refreshed by
  * version check. HTTP targets are called through node:http, which keeps undici out of the bundle.
  */
-function composeRouter(config: AwsConfig, options: ComposeOptions = {}) {
+export function composeRouter(config: AwsConfig, options: ComposeOptions, connectors: ConnectorsMaker) {
   const base = composeBase(config, options);
   if (!config.queueUrl) throw new Error('EG_QUEUE_URL is not set');
-  const providers = new ProviderCache(createProviderFactories(nodeProviderDeps({ targetNetworks: config.targetNetworks })));
+  const deps = nodeProviderDeps({ targetNetworks: config.targetNetworks });
+  const providers = new ProviderCache(createProviderFactories(deps, connectors(deps)));
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
-  const queue = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, clientConfig: config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {} });
+  const queue = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
   const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger });
   return { ...base, router };
 }
 
-/** The Events API handler's parts. */
-export const composeEvents = composeRouter;
-/** The worker handler's parts (it emits system events, so it enqueues too). */
-export const composeWorker = composeRouter;
+/**
+ * The Events API handler's parts. Its async deliveries go to SQS and the worker makes them; connectors
+ * cannot answer sync subscriptions, so it never calls one and its bundle carries none of their clients.
+ */
+export function composeEvents(config: AwsConfig, options: ComposeOptions = {}) {
+  return composeRouter(config, options, () => connectorsCalledElsewhere('the worker'));
+}

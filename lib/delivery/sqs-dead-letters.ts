@@ -1,16 +1,9 @@
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SqsApi, SqsMessage as Message } from '../aws-api/sqs';
 import { eventOfPayload, type DeadLetter, type DeadLetters, type Delivery } from './queue';
 import { deliveryFromMessage } from './sqs';
 
 export interface SqsDeadLettersOptions {
-  client: SQSClient;
+  sqs: SqsApi;
   /** The dead-letter queue SQS's redrive policy moves failed deliveries to. */
   deadLetterQueueUrl: string;
   /** The delivery queue replays go back to. */
@@ -49,7 +42,7 @@ export class SqsDeadLetters implements DeadLetters {
 
   async replay(space: string, deliveryId?: string): Promise<number> {
     return this.sweep(space, deliveryId, async (message) => {
-      await this.options.client.send(new SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: message.Body ?? '' }));
+      await this.options.sqs.call('SendMessage', { QueueUrl: this.options.queueUrl, MessageBody: message.Body ?? '' });
     });
   }
 
@@ -72,16 +65,14 @@ export class SqsDeadLetters implements DeadLetters {
             continue;
           }
           await handle(message);
-          await this.options.client.send(new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+          await this.options.sqs.call('DeleteMessage', { QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle });
           handled++;
         }
       }
     } finally {
       await Promise.all(
         others.map((message) =>
-          this.options.client.send(
-            new ChangeMessageVisibilityCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
-          ),
+          this.options.sqs.call('ChangeMessageVisibility', { QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
         ),
       );
     }
@@ -89,16 +80,13 @@ export class SqsDeadLetters implements DeadLetters {
   }
 
   private async receive(visibilityTimeout: number): Promise<Message[]> {
-    const answer = await this.options.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: this.options.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: visibilityTimeout,
-        WaitTimeSeconds: 0,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-      }),
-    );
-    return answer.Messages ?? [];
+    return this.options.sqs.receive({
+      QueueUrl: this.options.deadLetterQueueUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: visibilityTimeout,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+    });
   }
 }
 

@@ -1,19 +1,12 @@
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-  type SQSClientConfig,
-} from '@aws-sdk/client-sqs';
+import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
 import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue } from './queue';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
 export interface SqsQueueOptions {
   queueUrl: string;
-  client?: SQSClient;
-  clientConfig?: SQSClientConfig;
+  /** Region, endpoint, credentials; by default the queue URL's own endpoint and the default credentials. */
+  connection?: Omit<SqsApiOptions, 'queueUrl'>;
   logger: Logger;
   /** Poll the queue from this process when `start` is called. Off on Lambda, where SQS invokes the worker. */
   poll?: boolean;
@@ -65,16 +58,14 @@ export function deliveryFromMessage(body: string): Delivery {
  * back as refused.
  */
 export class SqsQueue implements DeliveryQueue {
-  private readonly client: SQSClient;
-  private readonly ownsClient: boolean;
+  private readonly sqs: SqsApi;
   private polling = false;
   private inFlight = 0;
   private loop?: Promise<void>;
   private readonly abort = new AbortController();
 
   constructor(private readonly options: SqsQueueOptions) {
-    this.ownsClient = !options.client;
-    this.client = options.client ?? new SQSClient(options.clientConfig ?? {});
+    this.sqs = new SqsApi({ queueUrl: options.queueUrl, ...options.connection });
   }
 
   /**
@@ -107,16 +98,14 @@ export class SqsQueue implements DeliveryQueue {
     this.polling = false;
     this.abort.abort();
     await this.loop;
-    if (this.ownsClient) this.client.destroy();
+    this.sqs.destroy();
   }
 
   private async sendBatch(chunk: Delivery[]): Promise<Delivery[]> {
-    const out = await this.client.send(
-      new SendMessageBatchCommand({
-        QueueUrl: this.options.queueUrl,
-        Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
-      }),
-    );
+    const out = await this.sqs.call<{ Failed?: Array<{ Id: string; Code?: string; SenderFault?: boolean }> }>('SendMessageBatch', {
+      QueueUrl: this.options.queueUrl,
+      Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
+    });
     const refused: Delivery[] = [];
     for (const failure of out.Failed ?? []) {
       const delivery = chunk[Number(failure.Id)];
@@ -129,13 +118,12 @@ export class SqsQueue implements DeliveryQueue {
 
   private async pollLoop(handler: DeliveryHandler): Promise<void> {
     while (this.polling) {
-      let messages: Message[];
+      let messages: SqsMessage[];
       try {
-        const out = await this.client.send(
-          new ReceiveMessageCommand({ QueueUrl: this.options.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: this.options.waitTimeSeconds ?? 20 }),
-          { abortSignal: this.abort.signal },
+        messages = await this.sqs.receive(
+          { QueueUrl: this.options.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: this.options.waitTimeSeconds ?? 20 },
+          this.abort.signal,
         );
-        messages = out.Messages ?? [];
       } catch (err) {
         if (!this.polling) return;
         this.options.logger.error({ err }, 'receiving from SQS failed; retrying in 1 s');
@@ -147,11 +135,11 @@ export class SqsQueue implements DeliveryQueue {
   }
 
   /** Runs one message; deletes it on success, leaves it to SQS's retry and redrive on failure. */
-  private async consume(message: Message, handler: DeliveryHandler): Promise<void> {
+  private async consume(message: SqsMessage, handler: DeliveryHandler): Promise<void> {
     this.inFlight++;
     try {
       await handler(deliveryFromMessage(message.Body ?? ''));
-      await this.client.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await this.sqs.call('DeleteMessage', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle });
     } catch (err) {
       this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'delivery failed; SQS will retry it');
     } finally {

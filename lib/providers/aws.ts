@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { THROTTLING_ERRORS } from '../aws-api/client';
 import type { AwsCredentialFields } from './config';
 import { TargetError } from './provider';
 import { TargetRefusedError } from './target-network';
 
-/** What every AWS SDK client is built from: where it goes and who it is. */
+/** What every AWS client is built from: where it goes and who it is. */
 export interface AwsTarget extends AwsCredentialFields {
   region: string;
 }
@@ -101,18 +102,6 @@ const CREDENTIAL_ERRORS = new Set([
   'AuthFailure',
   'NotAuthorized',
   'CredentialsProviderError',
-]);
-
-/** AWS error names that mean "too many requests now": worth retrying later. */
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'KMSThrottlingException',
 ]);
 
 interface SdkError {

@@ -1,9 +1,5 @@
 import { AwsClientCache, type AwsCallOptions } from './aws';
-import { eventBridgeProvider } from './awseventbridge';
-import { firehoseProvider } from './awsfirehose';
-import { kinesisProvider } from './awskinesis';
 import { lambdaProvider } from './awslambda';
-import { sqsProvider } from './awssqs';
 import { azureFunctionProvider } from './azurefunction';
 import { googleCloudFunctionProvider } from './gcloudfunction';
 import { httpProvider, type HttpCallOptions } from './http';
@@ -11,7 +7,7 @@ import { nodeTransport, type NodeAgents } from './http-node';
 import type { HttpTransport } from './http-transport';
 import { openWhiskProvider } from './openwhisk';
 import { guardedNodeAgents, type TargetNetworkPolicy } from './target-network';
-import type { ProviderFactories } from './provider';
+import { TargetError, type ProviderFactories } from './provider';
 
 /** Shared resources of the providers, created once per gateway. */
 export interface ProviderDeps {
@@ -20,19 +16,35 @@ export interface ProviderDeps {
   aws: AwsClientCache;
 }
 
-/** Every function type's provider factory, in one explicit map. */
-export function createProviderFactories(deps: ProviderDeps): ProviderFactories {
+/** The function types that only take events (they cannot answer), each a put into an AWS stream or queue. */
+export type ConnectorType = 'awssqs' | 'awskinesis' | 'awsfirehose' | 'awseventbridge';
+export type ConnectorFactories = Pick<ProviderFactories, ConnectorType>;
+
+/**
+ * Every function type's provider factory, in one explicit map. The connectors come from
+ * `connectors.ts` (or `connectorsCalledElsewhere`), so that a bundle that never calls them does not
+ * carry their AWS SDK clients.
+ */
+export function createProviderFactories(deps: ProviderDeps, connectors: ConnectorFactories): ProviderFactories {
   return {
     http: (config) => httpProvider(config, deps.http),
     awslambda: (config) => lambdaProvider(config, deps.aws),
-    awssqs: (config) => sqsProvider(config, deps.aws),
-    awskinesis: (config) => kinesisProvider(config, deps.aws),
-    awsfirehose: (config) => firehoseProvider(config, deps.aws),
-    awseventbridge: (config) => eventBridgeProvider(config, deps.aws),
     gcloudfunction: (config) => googleCloudFunctionProvider(config, deps.http),
     azurefunction: (config) => azureFunctionProvider(config, deps.http),
     openwhisk: (config) => openWhiskProvider(config, deps.http),
+    ...connectors,
   } satisfies ProviderFactories;
+}
+
+/**
+ * Connectors for a process that never calls one: the Events API Lambda, whose async deliveries the
+ * worker makes (connectors cannot answer sync subscriptions). A call is refused, never retried.
+ */
+export function connectorsCalledElsewhere(where: string): ConnectorFactories {
+  const refuse = (type: ConnectorType) => () => ({
+    invoke: () => Promise.reject(new TargetError('unsupported', `${type} functions are called by ${where}, not here`)),
+  });
+  return { awssqs: refuse('awssqs'), awskinesis: refuse('awskinesis'), awsfirehose: refuse('awsfirehose'), awseventbridge: refuse('awseventbridge') };
 }
 
 /** What provider dependencies may override: HTTP call options, AWS attempts, the target network policy. */

@@ -1,7 +1,8 @@
 import { providerDeps, type ProviderDeps, type ProviderDepsOptions } from './factories';
 import { createHttpAgent, undiciTransport } from './http-undici';
 
-export { createProviderFactories, nodeProviderDeps, providerDeps, type ProviderDeps, type ProviderDepsOptions } from './factories';
+export { allProviderFactories } from './connectors';
+export { nodeProviderDeps, providerDeps, type ProviderDeps, type ProviderDepsOptions } from './factories';
 
 /**
  * Provider dependencies of the local server (see providerDeps for the defaults): HTTP targets through

@@ -1,3 +1,4 @@
+import { regionOfQueueUrl } from '../aws-api/sqs';
 import { SqsQueue } from '../delivery/sqs';
 import type { DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
@@ -12,17 +13,14 @@ export function openStore(options: CliOptions): RegistryStore {
   if (!dynamodb) return new SqliteStore(options.embedDataDir);
   return new DynamoDbStore({
     tableName: dynamodb.table,
-    clientConfig: { ...(dynamodb.region ? { region: dynamodb.region } : {}), ...(dynamodb.endpoint ? { endpoint: dynamodb.endpoint } : {}) },
+    ...(dynamodb.region ? { region: dynamodb.region } : {}),
+    ...(dynamodb.endpoint ? { endpoint: dynamodb.endpoint } : {}),
   });
 }
 
 /** An SQS queue (polled by this server) when asked for; otherwise the gateway's in-process default. */
 export function openQueue(options: CliOptions, logger: Logger): DeliveryQueue | undefined {
   if (!options.sqsQueueUrl) return undefined;
-  return new SqsQueue({ queueUrl: options.sqsQueueUrl, logger, poll: true, clientConfig: { region: regionOfQueueUrl(options.sqsQueueUrl) ?? options.dynamodb?.region } });
-}
-
-/** `https://sqs.eu-west-1.amazonaws.com/…` → `eu-west-1`. */
-function regionOfQueueUrl(url: string): string | undefined {
-  return /^https?:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url)?.[1];
+  const region = regionOfQueueUrl(options.sqsQueueUrl) ?? options.dynamodb?.region;
+  return new SqsQueue({ queueUrl: options.sqsQueueUrl, logger, poll: true, ...(region ? { connection: { region } } : {}) });
 }

@@ -13,7 +13,7 @@ import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../htt
 import type { Logger } from '../logger';
 import { PrometheusMetrics } from '../metrics/prometheus';
 import { ProviderCache } from '../providers/cache';
-import { createProviderFactories, defaultProviderDeps, type ProviderDeps } from '../providers/index';
+import { allProviderFactories, defaultProviderDeps, type ProviderDeps } from '../providers/index';
 import type { TargetNetworkPolicy } from '../providers/target-network';
 import { RegistryService } from '../registry/service';
 import type { RegistryStore } from '../registry/store';
@@ -133,7 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
   const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
-  const providers = new ProviderCache(createProviderFactories(providerDeps));
+  const providers = new ProviderCache(allProviderFactories(providerDeps));
   const refresh = options.registryRefreshMs;
   const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
   registry.onChange(() => routing.invalidate());

@@ -1,11 +1,5 @@
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, TransactionCanceledException, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { AwsServiceError, type AwsApiOptions } from '../aws-api/client';
+import { DynamoDbDocuments, type Doc, type TransactItem } from '../aws-api/dynamodb';
 import {
   MissingReferenceError,
   RecordExistsError,
@@ -17,14 +11,9 @@ import {
 } from '../registry/store';
 import type { RecordKind, RecordKinds } from '../registry/types';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** Where the DynamoDB store keeps the registry. */
-export interface DynamoDbStoreOptions {
+/** Where the DynamoDB store keeps the registry: the table, and how to reach DynamoDB (region, endpoint, credentials). */
+export interface DynamoDbStoreOptions extends Omit<AwsApiOptions, 'service'> {
   tableName: string;
-  /** A shared client; without one the store makes its own from `clientConfig` and destroys it on close. */
-  client?: DynamoDBClient;
-  clientConfig?: DynamoDBClientConfig;
 }
 
 /** A stored record: the value, the references it holds, a revision for optimistic updates, and per-kind referrer counters. */
@@ -58,16 +47,13 @@ const counterOf = (kind: RecordKind) => `refBy_${kind}` as const;
  * by every write so that routing caches can poll one cheap GetItem.
  */
 export class DynamoDbStore implements RegistryStore {
-  private readonly client: DynamoDBClient;
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly ownsClient: boolean;
+  private readonly doc: DynamoDbDocuments;
   private readonly table: string;
 
   constructor(options: DynamoDbStoreOptions) {
-    this.table = options.tableName;
-    this.ownsClient = !options.client;
-    this.client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
-    this.doc = DynamoDBDocumentClient.from(this.client, { marshallOptions: { removeUndefinedValues: true } });
+    const { tableName, ...connection } = options;
+    this.table = tableName;
+    this.doc = new DynamoDbDocuments(connection);
   }
 
   async get<K extends RecordKind>(key: RecordKey & { kind: K }): Promise<RecordKinds[K] | undefined> {
@@ -170,36 +156,34 @@ export class DynamoDbStore implements RegistryStore {
   }
 
   async version(): Promise<number> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: VERSION_KEY, ConsistentRead: true }));
-    return (out.Item?.v as number | undefined) ?? 0;
+    const item = await this.doc.get({ TableName: this.table, Key: VERSION_KEY, ConsistentRead: true });
+    return (item?.v as number | undefined) ?? 0;
   }
 
   async close(): Promise<void> {
-    if (this.ownsClient) this.client.destroy();
+    this.doc.destroy();
   }
 
   private async getItem(key: RecordKey): Promise<RecordItem | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: recordKey(key), ConsistentRead: true }));
-    return out.Item as RecordItem | undefined;
+    const item = await this.doc.get({ TableName: this.table, Key: recordKey(key), ConsistentRead: true });
+    return item as RecordItem | undefined;
   }
 
   private async query<K extends RecordKind>(kind: K, prefix?: string): Promise<Array<RecordKinds[K]>> {
     const values: Array<RecordKinds[K]> = [];
-    let start: Record<string, unknown> | undefined;
+    let start: Doc | undefined;
     do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: prefix ? { ':pk': recordPk(kind), ':prefix': prefix } : { ':pk': recordPk(kind) },
-          ProjectionExpression: '#value',
-          ExpressionAttributeNames: { '#value': 'value' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) values.push(item.value as RecordKinds[K]);
-      start = out.LastEvaluatedKey;
+      const out = await this.doc.query({
+        TableName: this.table,
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: prefix ? { ':pk': recordPk(kind), ':prefix': prefix } : { ':pk': recordPk(kind) },
+        ProjectionExpression: '#value',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      });
+      for (const item of out.items) values.push(item.value as RecordKinds[K]);
+      start = out.lastKey;
     } while (start);
     return values;
   }
@@ -248,10 +232,8 @@ export class DynamoDbStore implements RegistryStore {
   }
 
   private async findReferrer(target: RecordKey, kind: RecordKind): Promise<RecordKey> {
-    const out = await this.doc.send(
-      new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ref:${keyText(target)}` }, ConsistentRead: true }),
-    );
-    const referrers = (out.Items ?? []).map((item) => item.referrer as RecordKey);
+    const out = await this.doc.query({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ref:${keyText(target)}` }, ConsistentRead: true });
+    const referrers = out.items.map((item) => item.referrer as RecordKey);
     return referrers.find((r) => r.kind === kind) ?? { space: target.space, kind, id: '' };
   }
 
@@ -262,11 +244,11 @@ export class DynamoDbStore implements RegistryStore {
   private async transact(items: TransactItem[], refusal: (index: number) => Error): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.doc.transactWrite(items);
         return;
       } catch (err) {
-        if (!(err instanceof TransactionCanceledException)) throw err;
-        const reasons = err.CancellationReasons ?? [];
+        if (!(err instanceof AwsServiceError) || err.name !== 'TransactionCanceledException') throw err;
+        const reasons = (err.fields.CancellationReasons ?? []) as Array<{ Code?: string }>;
         const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failed >= 0) throw refusal(failed);
         const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
@@ -290,23 +272,25 @@ function difference(a: RecordKey[], b: RecordKey[]): RecordKey[] {
 }
 
 /** Creates the registry table (on-demand) if it does not exist: for local runs and tests; on AWS the stack owns it. */
-export async function createRegistryTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function createRegistryTable(options: DynamoDbStoreOptions): Promise<void> {
+  const { tableName, ...connection } = options;
+  const doc = new DynamoDbDocuments(connection);
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await doc.raw('CreateTable', {
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
   } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+    if (!(err instanceof AwsServiceError) || err.name !== 'ResourceInUseException') throw err;
+  } finally {
+    doc.destroy();
   }
 }

@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { composeEvents, composeWorker, type AwsConfig } from '../../lib/aws/compose';
+import { composeEvents, type AwsConfig } from '../../lib/aws/compose';
+import { composeWorker } from '../../lib/aws/compose-worker';
 import { composeConfig } from '../../lib/aws/compose-config';
 import { configHandler, eventsHandler, workerHandler } from '../../lib/aws/handlers';
 import { createRegistryTable } from '../../lib/stores/dynamodb';
@@ -29,9 +29,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     bad = await TestTarget.start();
     bad.behaviour = () => ({ status: 500, body: 'down' });
     const tableName = uniqueTableName('handlers');
-    const client = new DynamoDBClient(localDynamoDbConfig());
-    await createRegistryTable(client, tableName);
-    client.destroy();
+    await createRegistryTable({ tableName, ...localDynamoDbConfig() });
     config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, accessKeys: [], targetNetworks: { allowLoopback: true } };
     const emfSink = (line: string) => emf.push(JSON.parse(line));
     handlers = {

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery } from '../../lib/delivery/queue';
 import { SqsQueue } from '../../lib/delivery/sqs';
 import { silentLogger } from '../../lib/logger';
@@ -16,13 +15,12 @@ const delivery = (n: number): Delivery => ({
 
 describe('SQS delivery queue', () => {
   let sqs: SqsLoopback;
-  let client: SQSClient;
+  let connection: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
   beforeAll(async () => {
     sqs = await SqsLoopback.start();
-    client = new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    connection = { endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
   });
   afterAll(async () => {
-    client.destroy();
     await sqs.close();
   });
   beforeEach(() => {
@@ -31,7 +29,7 @@ describe('SQS delivery queue', () => {
   });
 
   it('sends deliveries with SendMessageBatch over the JSON protocol, ten per call', async () => {
-    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), connection, logger: silentLogger });
     const refused = await queue.enqueue(Array.from({ length: 23 }, (_, i) => delivery(i)));
     expect(refused).toEqual([]);
     expect(sqs.calls.map((c) => c.target)).toEqual(Array(3).fill('AmazonSQS.SendMessageBatch'));
@@ -44,7 +42,7 @@ describe('SQS delivery queue', () => {
   });
 
   it('sends a refused entry once more, and fails the call when SQS keeps refusing it', async () => {
-    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), connection, logger: silentLogger });
     let refusals = 0;
     sqs.refuse = (body) => JSON.parse(body).deliveryId === 'd2' && refusals++ < 1;
     expect(await queue.enqueue([delivery(1), delivery(2), delivery(3)])).toEqual([]);
@@ -54,7 +52,7 @@ describe('SQS delivery queue', () => {
   });
 
   it('keeps each SendMessageBatch under the 256 KB limit of SQS', async () => {
-    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), client, logger: silentLogger });
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl(), connection, logger: silentLogger });
     const big = (i: number) => ({ ...delivery(i), payload: JSON.stringify({ pad: 'x'.repeat(60 * 1024) }) });
     await queue.enqueue(Array.from({ length: 10 }, (_, i) => big(i)));
     const batches = sqs.calls.filter((c) => c.target === 'AmazonSQS.SendMessageBatch');
@@ -67,7 +65,7 @@ describe('SQS delivery queue', () => {
   });
 
   it('polls, hands each message to the handler and deletes it when delivered', async () => {
-    const queue = new SqsQueue({ queueUrl: sqs.queueUrl('polled'), client, logger: silentLogger, poll: true, waitTimeSeconds: 0 });
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl('polled'), connection, logger: silentLogger, poll: true, waitTimeSeconds: 0 });
     const seen: string[] = [];
     let resolveSeen: () => void = () => {};
     const done = new Promise<void>((resolve) => (resolveSeen = resolve));

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { silentLogger } from '../../lib/logger';
 import { parseCommandLine } from '../../lib/server/cli';
 import { startGateway, type RunningGateway } from '../../lib/server/gateway';
@@ -12,9 +11,9 @@ describe('local servers sharing one DynamoDB registry', () => {
   let target: TestTarget;
   const gateways: RunningGateway[] = [];
 
-  const start = (client: DynamoDBClient) =>
+  const start = () =>
     startGateway({
-      store: new DynamoDbStore({ tableName, client }),
+      store: new DynamoDbStore({ tableName, ...localDynamoDbConfig() }),
       logger: silentLogger,
       eventsPort: 0,
       configPort: 0,
@@ -26,18 +25,15 @@ describe('local servers sharing one DynamoDB registry', () => {
       targetNetworks: { allowLoopback: true },
     });
 
-  let client: DynamoDBClient;
   beforeAll(async () => {
-    client = new DynamoDBClient(localDynamoDbConfig());
     tableName = uniqueTableName('cluster');
-    await createRegistryTable(client, tableName);
+    await createRegistryTable({ tableName, ...localDynamoDbConfig() });
     target = await TestTarget.start();
-    gateways.push(await start(client), await start(client));
+    gateways.push(await start(), await start());
   });
   afterAll(async () => {
     await Promise.all(gateways.map((g) => g.close()));
     await target.close();
-    client.destroy();
   });
 
   it('routes on one server a subscription registered through the other, within the refresh interval', async () => {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkSignature } from './sigv4';
 
 /**
  * Loopback stand-ins for AWS services that have no emulator on npm. They speak the services' real
@@ -19,7 +20,16 @@ export interface AwsRequest {
   /** The access key ID the request was signed with (from the SigV4 Authorization header). */
   accessKeyId?: string;
   json: () => any;
+  /** Whether its SigV4 signature checked out (see checkSignature); set before the fake answers. */
+  signature?: 'valid' | 'invalid' | 'unknown';
 }
+
+/** AWS's answer to a request whose signature does not match its content. */
+const BAD_SIGNATURE: AwsAnswer = {
+  status: 403,
+  body: JSON.stringify({ message: 'The request signature we calculated does not match the signature you provided.' }),
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' },
+};
 
 /** What a fake answers. */
 export interface AwsAnswer {
@@ -52,9 +62,12 @@ export class AwsFake {
           json: () => JSON.parse(body),
         };
         this.requests.push(recorded);
-        const answer = recorded.accessKeyId?.startsWith(REFUSED_KEY_PREFIX) ? refused(recorded) : handler(recorded);
-        res.writeHead(answer.status, { 'x-amzn-requestid': randomUUID(), ...answer.headers });
-        res.end(answer.body);
+        void checkSignature(recorded).then((signature) => {
+          recorded.signature = signature;
+          const answer = signature === 'invalid' ? BAD_SIGNATURE : recorded.accessKeyId?.startsWith(REFUSED_KEY_PREFIX) ? refused(recorded) : handler(recorded);
+          res.writeHead(answer.status, { 'x-amzn-requestid': randomUUID(), ...answer.headers });
+          res.end(answer.body);
+        });
       });
     });
   }

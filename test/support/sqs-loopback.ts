@@ -1,12 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkSignature } from './sigv4';
 
 /** One call the SDK made, as it arrived on the wire. */
 export interface SqsCall {
   target: string;
   contentType: string;
   body: any;
+  /** Whether its SigV4 signature checked out (see checkSignature). */
+  signature: 'valid' | 'invalid' | 'unknown';
 }
 
 interface StoredMessage {
@@ -38,11 +41,14 @@ export class SqsLoopback {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const target = String(req.headers['x-amz-target'] ?? '');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-        this.calls.push({ target, contentType: String(req.headers['content-type'] ?? ''), body });
-        const answer = this.answer(target, body);
-        res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify(answer.body));
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const body = JSON.parse(raw || '{}');
+        void checkSignature({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw }).then((signature) => {
+          this.calls.push({ target, contentType: String(req.headers['content-type'] ?? ''), body, signature });
+          const answer = signature === 'invalid' ? { status: 403, body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'signature mismatch' } } : this.answer(target, body);
+          res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify(answer.body));
+        });
       });
     });
   }

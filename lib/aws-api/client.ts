@@ -1,0 +1,175 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/transport';
+import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+/**
+ * A lean AWS API client: one signed HTTPS call (the SDK's own SigV4 signer and node:http handler),
+ * retried the way the SDK retries, with AWS's errors as `AwsServiceError`. It stands in for the
+ * SDK's generated clients on the paths every Lambda bundle carries (DynamoDB, SQS, Lambda Invoke):
+ * those clients bring ≈230 KB of protocol machinery into a bundle, this ≈30 KB.
+ */
+
+/** Static keys, as a function's config or a test gives them. */
+export type AwsCredentials = AwsCredentialIdentity;
+
+export interface AwsApiOptions {
+  /** The signing name, also the endpoint's first label: `dynamodb`, `sqs`, `lambda`. */
+  service: string;
+  /** Defaults to AWS_REGION / AWS_DEFAULT_REGION (Lambda always sets AWS_REGION). */
+  region?: string;
+  /** Another endpoint than the service's regional one (DynamoDB Local, a loopback stand-in). */
+  endpoint?: string;
+  /** Without them the SDK's default chain applies: environment, shared config, SSO, the instance or task role. */
+  credentials?: AwsCredentials;
+  /** Keep-alive agents live here; share one across the APIs of a process when its agents are guarded. */
+  requestHandler?: NodeHttpHandler;
+  /** Attempts per call for throttling, 5xx and dropped connections; 3 like the SDK's default. */
+  maxAttempts?: number;
+}
+
+/** One call: a path under the endpoint, headers, a body. */
+export interface AwsRequest {
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  abortSignal?: AbortSignal;
+}
+
+export interface AwsResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** An error AWS answered with: its type as `name`, its status in `$metadata` (the SDK's shape), its other fields. */
+export class AwsServiceError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  readonly fields: Record<string, unknown>;
+
+  constructor(name: string, message: string, statusCode: number, fields: Record<string, unknown>) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: statusCode };
+    this.fields = fields;
+  }
+}
+
+/** AWS error names that mean "too many requests now": worth retrying later. */
+export const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'KMSThrottlingException',
+]);
+
+/** Connection failures the SDK also retries. */
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+export class AwsApi {
+  readonly region: string;
+  private readonly url: URL;
+  private readonly signer: SignatureV4;
+  private readonly handler: NodeHttpHandler;
+  private readonly ownsHandler: boolean;
+  private readonly maxAttempts: number;
+
+  constructor(options: AwsApiOptions) {
+    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new Error(`no AWS region for ${options.service}: set AWS_REGION or give one`);
+    this.region = region;
+    this.url = new URL(options.endpoint ?? regionalEndpoint(options.service, region));
+    const credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = options.credentials ?? defaultProvider();
+    this.signer = new SignatureV4({ service: options.service, region, credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
+    this.ownsHandler = !options.requestHandler;
+    this.handler = options.requestHandler ?? new NodeHttpHandler({ httpsAgent: { keepAlive: true }, httpAgent: { keepAlive: true } });
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  }
+
+  /** A POST, signed, retried on throttling, 5xx and dropped connections; a non-2xx answer throws AwsServiceError. */
+  async post(request: AwsRequest): Promise<AwsResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(request);
+      } catch (err) {
+        if (attempt >= this.maxAttempts || request.abortSignal?.aborted || !retryable(err)) throw err;
+        // Full jitter on 100 ms doubling, as the SDK's standard retry strategy.
+        await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt), undefined, request.abortSignal ? { signal: request.abortSignal } : {});
+      }
+    }
+  }
+
+  /** An AWS JSON protocol call (`X-Amz-Target`), input and output as JSON. */
+  async json<T>(target: string, input: unknown, options: { version?: '1.0' | '1.1'; abortSignal?: AbortSignal } = {}): Promise<T> {
+    const response = await this.post({
+      path: '/',
+      headers: { 'content-type': `application/x-amz-json-${options.version ?? '1.0'}`, 'x-amz-target': target },
+      body: JSON.stringify(input),
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    return (response.body.length > 0 ? JSON.parse(response.body.toString('utf8')) : {}) as T;
+  }
+
+  /** Closes the keep-alive connections, unless the handler was shared. */
+  destroy(): void {
+    if (this.ownsHandler) this.handler.destroy();
+  }
+
+  private async once(request: AwsRequest): Promise<AwsResponse> {
+    const body = request.body ?? '';
+    const basePath = this.url.pathname.replace(/\/$/, '');
+    const unsigned = new HttpRequest({
+      method: 'POST',
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      ...(this.url.port ? { port: Number(this.url.port) } : {}),
+      path: `${basePath}${request.path}`,
+      headers: { ...request.headers, host: this.url.host, 'content-length': String(Buffer.byteLength(body)) },
+      body,
+    });
+    const signed = await this.signer.sign(unsigned);
+    const { response } = await this.handler.handle(signed as HttpRequest, request.abortSignal ? { abortSignal: request.abortSignal } : {});
+    const answer = { statusCode: response.statusCode, headers: response.headers, body: Buffer.from(await streamCollector(response.body)) };
+    if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
+    throw serviceError(answer);
+  }
+}
+
+/** `https://dynamodb.eu-west-1.amazonaws.com`; China's regions are under `amazonaws.com.cn`. */
+export function regionalEndpoint(service: string, region: string): string {
+  return `https://${service}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/** The error of a non-2xx answer: its type from `x-amzn-errortype` or the body's `__type`/`code`, its message from the body. */
+function serviceError(answer: AwsResponse): AwsServiceError {
+  let fields: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(answer.body.toString('utf8'));
+    if (parsed && typeof parsed === 'object') fields = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON (a proxy's page, an empty body): the status alone says what happened.
+  }
+  const typed = answer.headers['x-amzn-errortype'] ?? stringField(fields, '__type') ?? stringField(fields, 'code') ?? stringField(fields, 'Code');
+  // `ResourceNotFoundException:http://internal.amazon.com/…` and `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`.
+  const name = typed ? (typed.split(':')[0] ?? typed).split('#').pop() || `HTTP${answer.statusCode}` : `HTTP${answer.statusCode}`;
+  const message = stringField(fields, 'message') ?? stringField(fields, 'Message') ?? `${name} (${answer.statusCode})`;
+  return new AwsServiceError(name, message, answer.statusCode, fields);
+}
+
+function stringField(fields: Record<string, unknown>, key: string): string | undefined {
+  const value = fields[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function retryable(err: unknown): boolean {
+  if (err instanceof AwsServiceError) return err.$metadata.httpStatusCode >= 500 || err.$metadata.httpStatusCode === 429 || THROTTLING_ERRORS.has(err.name);
+  const e = err as { code?: string; name?: string };
+  return TRANSIENT_CODES.has(e.code ?? '') || e.name === 'TimeoutError';
+}
