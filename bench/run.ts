@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,13 @@ async function main(): Promise<void> {
     await new Promise((resolve) => gateway.child.once('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
   }
+  lambdaBundles();
+}
+
+/** The Lambda handlers' bundle sizes and cold `require` times (bench/lambda.ts, run from source: lib/infra is not built into dist). */
+function lambdaBundles(): void {
+  // esbuild's progress goes to stderr; the table to stdout.
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'lambda.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'ignore'] });
 }
 
 /** Sustained sync load with the gateway's RSS sampled every 10 s: memory should stay flat. */
