@@ -95,14 +95,19 @@ export class AwsApi {
 
   /** A POST, signed, retried on throttling, 5xx and dropped connections; a non-2xx answer throws AwsServiceError. */
   async post(request: AwsRequest): Promise<AwsResponse> {
+    // A deadline reached while retrying ends the call with the failure that made it retry: it says more.
+    let failure: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once(request);
       } catch (err) {
-        if (attempt >= this.maxAttempts || request.abortSignal?.aborted || !retryable(err)) throw err;
-        // Full jitter on 100 ms doubling, as the SDK's standard retry strategy.
-        await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt), undefined, request.abortSignal ? { signal: request.abortSignal } : {});
+        if (request.abortSignal?.aborted) throw failure ?? err;
+        if (attempt >= this.maxAttempts || !retryable(err)) throw err;
+        failure = err;
       }
+      // Full jitter on 100 ms doubling, as the SDK's standard retry strategy.
+      const aborted = await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt), false, request.abortSignal ? { signal: request.abortSignal } : {}).catch(() => true);
+      if (aborted) throw failure;
     }
   }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Agent, buildConnector, errors, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, errors, type Dispatcher } from 'undici';
 import { answerTooLarge, callFailure, type HttpTransport } from './http-transport';
 import { addressCheck, guardedLookup, TargetRefusedError, type TargetNetworkPolicy } from './target-network';
 
@@ -25,43 +25,82 @@ export function createHttpAgent(policy: TargetNetworkPolicy = {}): Agent {
   return new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: guardedConnector(policy) });
 }
 
-/** The local server's transport: undici through a shared (guarded) pool. */
+/**
+ * The local server's transport: undici through a shared (guarded) pool, driven by `dispatch` with a
+ * handler of its own. `request()` would wrap every answer in a Readable stream and every call in
+ * more promises; a call here is one promise and a list of chunks.
+ */
 export function undiciTransport(dispatcher: Dispatcher): HttpTransport {
-  return async (url, call) => {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
-        method: call.method,
-        body: call.body,
-        headers: call.headers,
-        dispatcher,
-        // Per-phase timeouts rather than an AbortSignal: no timer object and listener per call on the hot path.
-        headersTimeout: call.timeoutMs,
-        bodyTimeout: call.timeoutMs,
-      });
-    } catch (err) {
-      throw callFailure(err, url, timedOut(err));
-    }
-    return { statusCode: response.statusCode, body: await readLimited(response.body, call.maxResponseBytes, url) };
-  };
+  const targets = new TargetCache();
+  return (url, call) =>
+    new Promise((resolve, reject) => {
+      let target: DispatchTarget;
+      try {
+        target = targets.get(url);
+      } catch (err) {
+        reject(callFailure(err, url, false));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let statusCode = 0;
+      let abort: ((reason: Error) => void) | undefined;
+      const handler = {
+        onConnect: (abortCall: (reason: Error) => void) => {
+          abort = abortCall;
+        },
+        onHeaders: (status: number) => {
+          statusCode = status;
+          return true;
+        },
+        onData: (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > call.maxResponseBytes) {
+            abort?.(answerTooLarge(url, call.maxResponseBytes));
+            return false;
+          }
+          chunks.push(chunk);
+          return true;
+        },
+        onComplete: () => resolve({ statusCode, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) }),
+        onError: (err: Error) => reject(callFailure(err, url, timedOut(err))),
+      };
+      dispatcher.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: call.method,
+          headers: call.headers,
+          body: call.body,
+          // Per-phase timeouts rather than an AbortSignal: no timer object and listener per call on the hot path.
+          headersTimeout: call.timeoutMs,
+          bodyTimeout: call.timeoutMs,
+        },
+        handler as Dispatcher.DispatchHandler,
+      );
+    });
 }
 
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number, url: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        body.destroy();
-        throw answerTooLarge(url, limit);
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    throw callFailure(err, url, timedOut(err));
+/** Where `dispatch` sends a URL's calls. */
+interface DispatchTarget {
+  origin: string;
+  path: string;
+}
+
+/** Parsed target URLs: a function's URL is the same on every call, so it is parsed once. */
+class TargetCache {
+  private readonly targets = new Map<string, DispatchTarget>();
+
+  get(url: string): DispatchTarget {
+    let target = this.targets.get(url);
+    if (target) return target;
+    const parsed = new URL(url);
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    // Bounded: URLs come from the registry, but a registry can change for ever.
+    if (this.targets.size >= 10_000) this.targets.clear();
+    this.targets.set(url, target);
+    return target;
   }
-  return Buffer.concat(chunks);
 }
 
 function timedOut(err: unknown): boolean {
