@@ -68,8 +68,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
   attempts INTEGER NOT NULL, accepted_at INTEGER NOT NULL, next_at INTEGER NOT NULL,
   state TEXT NOT NULL, last_error TEXT, dead_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_at);
-CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (state, space, dead_at);
+DROP INDEX IF EXISTS deliveries_due;
+DROP INDEX IF EXISTS deliveries_dead;
+CREATE INDEX IF NOT EXISTS deliveries_pending_due ON deliveries (next_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS deliveries_dead_by_space ON deliveries (space, dead_at) WHERE state = 'dead';
 `;
 
 /**
