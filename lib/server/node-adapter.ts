@@ -7,8 +7,12 @@ import type { Logger } from '../logger';
 /** A transport-neutral handler, as the Events and Config APIs are. */
 export type RequestHandler = (req: IncomingRequest) => Promise<GatewayResponse>;
 
+const NO_BODY = Buffer.alloc(0);
+
 /** Reads a request body, refusing more than `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112 §6.3): nothing to wait for.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return Promise.resolve(NO_BODY);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new PayloadTooLargeError());
   return new Promise((resolve, reject) => {
