@@ -51,6 +51,12 @@ export class AwsClientCache {
     return client;
   }
 
+  /** Destroys every client (closing its connections); the cache is empty afterwards. */
+  destroy(): void {
+    for (const client of this.clients.values()) (client as { destroy?: () => void }).destroy?.();
+    this.clients.clear();
+  }
+
   /** How many clients exist; a test reads it to see that clients are shared. */
   get size(): number {
     return this.clients.size;

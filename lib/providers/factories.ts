@@ -14,6 +14,8 @@ export interface ProviderDeps {
   http: HttpCallOptions;
   /** AWS SDK clients, one per service, region, credentials and endpoint. */
   aws: AwsClientCache;
+  /** Closes the kept-alive connections: the HTTP transport's pool, the AWS clients' agents. */
+  close(): Promise<void>;
 }
 
 /** The function types that only take events (they cannot answer), each a put into an AWS stream or queue. */
@@ -50,8 +52,14 @@ export function connectorsCalledElsewhere(where: string): ConnectorFactories {
 /** What provider dependencies may override: HTTP call options, AWS attempts, the target network policy. */
 export type ProviderDepsOptions = Partial<HttpCallOptions> & Partial<Pick<AwsCallOptions, 'maxAttempts'>> & { targetNetworks?: TargetNetworkPolicy };
 
+/** An HTTP transport and how to close its connections. */
+export interface ClosableTransport {
+  transport: HttpTransport;
+  close(): Promise<void>;
+}
+
 /** Makes the HTTP transport of a gateway from its policy (and the guarded node agents, for a node transport). */
-export type TransportMaker = (policy: TargetNetworkPolicy, agents: NodeAgents) => HttpTransport;
+export type TransportMaker = (policy: TargetNetworkPolicy, agents: NodeAgents) => ClosableTransport;
 
 /**
  * Provider dependencies with the defaults: 30 s per call, 6 MB answers, up to 3 attempts per AWS call
@@ -61,12 +69,20 @@ export type TransportMaker = (policy: TargetNetworkPolicy, agents: NodeAgents) =
 export function providerDeps(makeTransport: TransportMaker, overrides: ProviderDepsOptions = {}): ProviderDeps {
   const { maxAttempts = 3, targetNetworks = {}, ...httpOverrides } = overrides;
   const agents = guardedNodeAgents(targetNetworks);
-  const transport = httpOverrides.transport ?? makeTransport(targetNetworks, agents);
-  const http: HttpCallOptions = { timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...httpOverrides, transport };
-  return { http, aws: new AwsClientCache({ timeoutMs: http.timeoutMs, maxAttempts, ...agents }) };
+  const made = httpOverrides.transport ? { transport: httpOverrides.transport, close: async () => {} } : makeTransport(targetNetworks, agents);
+  const http: HttpCallOptions = { timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...httpOverrides, transport: made.transport };
+  const aws = new AwsClientCache({ timeoutMs: http.timeoutMs, maxAttempts, ...agents });
+  const close = async () => {
+    await made.close();
+    aws.destroy();
+    agents.httpAgent.destroy();
+    agents.httpsAgent.destroy();
+  };
+  return { http, aws, close };
 }
 
 /** Provider dependencies for Lambda: HTTP targets through node:http on the AWS SDK's guarded agents, so no undici in the bundle. */
 export function nodeProviderDeps(overrides: ProviderDepsOptions = {}): ProviderDeps {
-  return providerDeps((_policy, agents) => nodeTransport(agents), overrides);
+  // The node transport runs on the guarded agents, which providerDeps closes itself.
+  return providerDeps((_policy, agents) => ({ transport: nodeTransport(agents), close: async () => {} }), overrides);
 }

@@ -9,5 +9,8 @@ export { nodeProviderDeps, providerDeps, type ProviderDeps, type ProviderDepsOpt
  * undici, one shared keep-alive pool whose connector applies the target network policy.
  */
 export function defaultProviderDeps(overrides: ProviderDepsOptions = {}): ProviderDeps {
-  return providerDeps((policy) => undiciTransport(createHttpAgent(policy)), overrides);
+  return providerDeps((policy) => {
+    const pool = createHttpAgent(policy);
+    return { transport: undiciTransport(pool), close: () => pool.close() };
+  }, overrides);
 }

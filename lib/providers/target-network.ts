@@ -188,8 +188,13 @@ export function guardedNodeAgents(policy: TargetNetworkPolicy = {}): { httpAgent
     (agent as unknown as { createConnection: unknown }).createConnection = (options: NetConnectOpts & { host?: string }, callback?: unknown) => {
       const host = (options.host ?? '').replace(/^\[|\]$/g, '');
       const refused = isIP(host) ? check(host) : undefined;
-      if (refused) throw new TargetRefusedError(host, refused);
-      return create({ ...options, lookup }, callback);
+      if (!refused) return create({ ...options, lookup }, callback);
+      const err = new TargetRefusedError(host, refused);
+      // Through the agent's callback the request fails with an 'error' event, as for any failed connection;
+      // a throw would escape from http.request() itself, past its callers' error handling.
+      if (typeof callback !== 'function') throw err;
+      (callback as (e: Error) => void)(err);
+      return undefined;
     };
     return agent;
   };

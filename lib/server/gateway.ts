@@ -174,6 +174,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       (closing ??= (async () => {
         await Promise.all([closeServer(eventsServer), closeServer(configServer)]);
         await queue.drain();
+        // Deps given by the caller are the caller's to close.
+        if (!options.providers) await providerDeps.close();
         await store.close();
       })()),
   };

@@ -51,6 +51,7 @@ export function providerContract(harness: ProviderHarness, depsMaker: DepsMaker 
     });
     afterAll(async () => {
       await harness.stop();
+      await deps.close();
     });
 
     it('delivers the event and resolves with the answer', async () => {

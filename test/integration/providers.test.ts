@@ -34,6 +34,7 @@ let deps: ProviderDeps;
 beforeEach(() => {
   deps = defaultProviderDeps({ timeoutMs: 5000, targetNetworks: { allowLoopback: true } });
 });
+afterEach(() => deps.close());
 
 describe('awslambda', () => {
   let fake: AwsFake;

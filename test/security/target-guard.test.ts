@@ -99,16 +99,20 @@ describe('the target network guard', () => {
 
   it('applies to AWS SDK calls with an endpoint override, the metadata address included', async () => {
     const deps = defaultProviderDeps({ timeoutMs: 2_000, maxAttempts: 1 });
-    for (const endpoint of [`http://127.0.0.1:${port}`, 'http://169.254.169.254', `http://localhost:${port}`]) {
-      const lambda = lambdaProvider(
-        { arn: 'arn:aws:lambda:us-east-1:123456789012:function:f', region: 'us-east-1', endpoint, awsAccessKeyId: 'AKIDEXAMPLE', awsSecretAccessKey: 'secret' },
-        deps.aws,
-      );
-      const err = await lambda.invoke('{}').then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect([endpoint, (err as TargetError).reason]).toEqual([endpoint, 'refused']);
+    try {
+      for (const endpoint of [`http://127.0.0.1:${port}`, 'http://169.254.169.254', `http://localhost:${port}`]) {
+        const lambda = lambdaProvider(
+          { arn: 'arn:aws:lambda:us-east-1:123456789012:function:f', region: 'us-east-1', endpoint, awsAccessKeyId: 'AKIDEXAMPLE', awsSecretAccessKey: 'secret' },
+          deps.aws,
+        );
+        const err = await lambda.invoke('{}').then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect([endpoint, (err as TargetError).reason]).toEqual([endpoint, 'refused']);
+      }
+    } finally {
+      await deps.close();
     }
     expect(target.received).toHaveLength(0);
   });

@@ -36,7 +36,10 @@ export function startGatewayProcess(args: string[]): Promise<GatewayProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    void exited.then((code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${output}`));
+    });
   });
 }
 
