@@ -83,7 +83,7 @@ export class AwsApi {
 
   constructor(options: AwsApiOptions) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw new Error(`no AWS region for ${options.service}: set AWS_REGION or give one`);
+    if (!region) throw new Error(`no AWS region for ${options.service}: set AWS_REGION (or pass one, e.g. --dynamodb-region)`);
     this.region = region;
     this.url = new URL(options.endpoint ?? regionalEndpoint(options.service, region));
     const credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = options.credentials ?? defaultProvider();
