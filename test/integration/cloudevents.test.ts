@@ -1,6 +1,6 @@
 import { CloudEvent, emitterFor, HTTP, httpTransport, Mode } from 'cloudevents';
 import { decodeHeaderValue } from '../../lib/events/http-binding';
-import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, sharedGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget, type ReceivedRequest } from '../support/target';
 
 /** What a target received, read back with the CloudEvents SDK as a real receiver would. */
@@ -9,21 +9,8 @@ const asSdkEvent = (req: ReceivedRequest) => HTTP.toEvent({ headers: req.headers
 describe('CloudEvents 1.0 over HTTP', () => {
   let gw: TestGateway;
   let target: TestTarget;
-  let n = 0;
   let space: string;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-  });
-  afterAll(async () => {
-    await gw.stop();
-  });
-  beforeEach(async () => {
-    target = await TestTarget.start();
-    space = `ce${++n}`;
-  });
-  afterEach(async () => {
-    await target.close();
-  });
+  sharedGateway('ce', (fixture) => ({ gw, target, space } = fixture));
 
   const url = () => `${gw.eventsUrl}/${space}`;
   const send = (message: { headers: Record<string, unknown>; body: unknown }) =>

@@ -1,4 +1,4 @@
-import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, sharedGateway, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
 
 /** Polls `check` until it holds; the deadline only bounds a failing test. */
@@ -15,21 +15,8 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string, 
 describe('durable async delivery', () => {
   let gw: TestGateway;
   let target: TestTarget;
-  let n = 0;
   let space: string;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-  });
-  afterAll(async () => {
-    await gw.stop();
-  });
-  beforeEach(async () => {
-    target = await TestTarget.start();
-    space = `durable${++n}`;
-  });
-  afterEach(async () => {
-    await target.close();
-  });
+  sharedGateway('durable', (fixture) => ({ gw, target, space } = fixture));
 
   const emit = (eventType: string, eventID = `id-${Math.random()}`) =>
     fetch(`${gw.eventsUrl}/${space}`, {
@@ -66,9 +53,13 @@ describe('durable async delivery', () => {
     await target.close();
     expect((await emit('job', 'while-down')).status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    target = await TestTarget.start(port);
-    await target.waitFor(1);
-    expect(target.received[0]?.json()).toMatchObject({ eventID: 'while-down' });
+    const revived = await TestTarget.start(port);
+    try {
+      await revived.waitFor(1);
+      expect(revived.received[0]?.json()).toMatchObject({ eventID: 'while-down' });
+    } finally {
+      await revived.close();
+    }
   });
 
   it('dead-letters an always-failing delivery with its error, and replays it once the target is fixed', async () => {

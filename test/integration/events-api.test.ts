@@ -1,24 +1,11 @@
-import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, sharedGateway, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
 
 describe('Events API', () => {
   let gw: TestGateway;
   let target: TestTarget;
-  let n = 0;
   let space: string;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-  });
-  afterAll(async () => {
-    await gw.stop();
-  });
-  beforeEach(async () => {
-    target = await TestTarget.start();
-    space = `events${++n}`;
-  });
-  afterEach(async () => {
-    await target.close();
-  });
+  sharedGateway('events', (fixture) => ({ gw, target, space } = fixture));
 
   const emit = (path: string, init: RequestInit = {}) => fetch(`${gw.eventsUrl}${path}`, init);
   const cloudEvent = (eventType: string, data: unknown = { ok: true }) =>

@@ -1,24 +1,11 @@
-import { errorOf, call, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { errorOf, call, sharedGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
 
 describe('subscription filters', () => {
   let gw: TestGateway;
   let target: TestTarget;
-  let n = 0;
   let space: string;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-  });
-  afterAll(async () => {
-    await gw.stop();
-  });
-  beforeEach(async () => {
-    target = await TestTarget.start();
-    space = `filters${++n}`;
-  });
-  afterEach(async () => {
-    await target.close();
-  });
+  sharedGateway('filters', (fixture) => ({ gw, target, space } = fixture));
 
   const base = () => gw.space(space);
   const subscription = (filters: unknown, extra: Record<string, unknown> = {}) => ({

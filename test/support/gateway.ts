@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../lib/logger';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../lib/server/gateway';
 import { SqliteStore } from '../../lib/stores/sqlite';
+import { TestTarget } from './target';
 
 /** A gateway on free loopback ports with its own data directory, removed on stop. */
 export interface TestGateway extends RunningGateway {
@@ -79,4 +80,30 @@ export async function subscribe(
   });
   if (res.status !== 201) throw new Error(`subscribe failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+/** What each test of a shared gateway gets: the gateway, and a target and a space of its own. */
+export interface SharedGatewayFixture {
+  gw: TestGateway;
+  target: TestTarget;
+  space: string;
+}
+
+/**
+ * One gateway for the whole describe block and, before each test, a fresh target and a fresh space
+ * (`${prefix}1`, `${prefix}2`, …) handed to `use`. Registers its own hooks: call it inside a describe.
+ */
+export function sharedGateway(prefix: string, use: (fixture: SharedGatewayFixture) => void): void {
+  let gw: TestGateway;
+  let target: TestTarget;
+  let n = 0;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.stop());
+  beforeEach(async () => {
+    target = await TestTarget.start();
+    use({ gw, target, space: `${prefix}${++n}` });
+  });
+  afterEach(() => target.close());
 }
