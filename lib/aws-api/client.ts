@@ -89,7 +89,8 @@ export class AwsApi {
     const credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = options.credentials ?? defaultProvider();
     this.signer = new SignatureV4({ service: options.service, region, credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
     this.ownsHandler = !options.requestHandler;
-    this.handler = options.requestHandler ?? new NodeHttpHandler({ httpsAgent: { keepAlive: true }, httpAgent: { keepAlive: true } });
+    // A socket idle for 30 s is given up (SQS long polls wait 20 s at most): a hung call must not hang its caller.
+    this.handler = options.requestHandler ?? new NodeHttpHandler({ httpsAgent: { keepAlive: true }, httpAgent: { keepAlive: true }, connectionTimeout: 5_000, requestTimeout: 30_000 });
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   }
 
@@ -112,10 +113,10 @@ export class AwsApi {
   }
 
   /** An AWS JSON protocol call (`X-Amz-Target`), input and output as JSON. */
-  async json<T>(target: string, input: unknown, options: { version?: '1.0' | '1.1'; abortSignal?: AbortSignal } = {}): Promise<T> {
+  async json<T>(target: string, input: unknown, options: { version?: '1.0' | '1.1'; headers?: Record<string, string>; abortSignal?: AbortSignal } = {}): Promise<T> {
     const response = await this.post({
       path: '/',
-      headers: { 'content-type': `application/x-amz-json-${options.version ?? '1.0'}`, 'x-amz-target': target },
+      headers: { ...options.headers, 'content-type': `application/x-amz-json-${options.version ?? '1.0'}`, 'x-amz-target': target },
       body: JSON.stringify(input),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
@@ -136,7 +137,7 @@ export class AwsApi {
       hostname: this.url.hostname,
       ...(this.url.port ? { port: Number(this.url.port) } : {}),
       path: `${basePath}${request.path}`,
-      headers: { ...request.headers, host: this.url.host, 'content-length': String(Buffer.byteLength(body)) },
+      headers: { ...request.headers, host: this.url.host, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'event-gateway' },
       body,
     });
     const signed = await this.signer.sign(unsigned);

@@ -25,7 +25,8 @@ export class SqsApi {
   }
 
   call<T = Record<string, unknown>>(operation: string, input: Record<string, unknown>, abortSignal?: AbortSignal): Promise<T> {
-    return this.api.json<T>(`AmazonSQS.${operation}`, input, abortSignal ? { abortSignal } : {});
+    // As the SDK does: errors then carry SQS's query-protocol codes too (`x-amzn-query-error`).
+    return this.api.json<T>(`AmazonSQS.${operation}`, input, { headers: { 'x-amzn-query-mode': 'true' }, ...(abortSignal ? { abortSignal } : {}) });
   }
 
   async receive(input: Record<string, unknown>, abortSignal?: AbortSignal): Promise<SqsMessage[]> {

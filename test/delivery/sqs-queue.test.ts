@@ -34,6 +34,7 @@ describe('SQS delivery queue', () => {
     expect(refused).toEqual([]);
     expect(sqs.calls.map((c) => c.target)).toEqual(Array(3).fill('AmazonSQS.SendMessageBatch'));
     expect(sqs.calls[0]?.contentType).toBe('application/x-amz-json-1.0');
+    expect(sqs.calls.map((c) => c.signature)).toEqual(Array(3).fill('valid'));
     expect(sqs.calls.map((c) => c.body.Entries.length).sort()).toEqual([10, 10, 3]);
     expect(sqs.calls[0]?.body.QueueUrl).toBe(sqs.queueUrl());
     const bodies = sqs.sentBodies().map((b) => JSON.parse(b));
