@@ -6,6 +6,7 @@ export interface SqsMessage {
   ReceiptHandle?: string;
   Body?: string;
   Attributes?: Record<string, string>;
+  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string }>;
 }
 
 /** Where an SQS queue is, and how to reach it; the endpoint defaults to the queue URL's own origin, as the SDK does. */

@@ -1,7 +1,16 @@
+import { SqsApi } from '../aws-api/sqs';
+import { SqsRetries } from '../delivery/sqs-retries';
 import { connectorFactories } from '../providers/connectors';
 import { composeRouter, type AwsConfig, type ComposeOptions } from './compose';
 
-/** The worker handler's parts: every provider, connectors included (it emits system events, so it enqueues too). */
+/**
+ * The worker handler's parts: every provider, connectors included (it emits system events, so it
+ * enqueues too), and the delivery retry policy on SQS: backoff, then the dead-letter queue.
+ */
 export function composeWorker(config: AwsConfig, options: ComposeOptions = {}) {
-  return composeRouter(config, options, connectorFactories);
+  const parts = composeRouter(config, options, connectorFactories);
+  const queueUrl = config.queueUrl as string;
+  const sqs = new SqsApi({ queueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
+  const retries = new SqsRetries({ sqs, queueUrl, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
+  return { ...parts, retries };
 }

@@ -9,6 +9,7 @@ import type { EmfMetrics } from '../metrics/emf';
 import { requestFromApiGateway, responseToApiGateway } from './apigw';
 import type { JsonLogger } from './logger';
 import { httpErrorBoundary, metricsFlush, requestLogging } from './middleware';
+import type { SqsRetries } from '../delivery/sqs-retries';
 import { deliverBatch } from './sqs-batch';
 
 interface Observed {
@@ -38,9 +39,9 @@ export function configHandler(parts: Observed & { configApi: ConfigApi; access?:
 }
 
 /** The SQS worker: performs each message's delivery and reports the failed ones by message ID. */
-export function workerHandler(parts: Observed & { router: EventRouter }) {
+export function workerHandler(parts: Observed & { router: EventRouter; retries?: SqsRetries }) {
   return middy<SQSEvent, SQSBatchResponse>()
     .use(requestLogging(parts.logger))
     .use(metricsFlush(parts.metrics))
-    .handler(async (event) => ({ batchItemFailures: await deliverBatch(event.Records, parts.router.deliver, parts.logger) }));
+    .handler(async (event) => ({ batchItemFailures: await deliverBatch(event.Records, parts.router.deliver, parts.logger, parts.retries) }));
 }

@@ -1,22 +1,35 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import { deliveryFromMessage } from '../delivery/sqs';
-import type { DeliveryHandler } from '../delivery/queue';
+import type { SqsRetries } from '../delivery/sqs-retries';
+import type { Delivery, DeliveryHandler } from '../delivery/queue';
 import type { Logger } from '../logger';
 
 /**
- * Performs the deliveries of one SQS batch concurrently and names the messages that failed, so that
- * SQS retries only those (and dead-letters them after the queue's maximum receive count). A body
- * that is not a delivery fails too: it can only end in the dead-letter queue.
+ * Performs the deliveries of one SQS batch concurrently and names the messages to try again, so that
+ * SQS retries only those. With `retries`, a failed delivery comes back after its backoff or, once its
+ * subscription's retry policy is used up (or at once, for a failure no retry can fix), moves to the
+ * dead-letter queue and is reported done. Without, SQS's redrive policy decides.
  */
-export async function deliverBatch(records: SQSRecord[], deliver: DeliveryHandler, logger: Logger): Promise<SQSBatchItemFailure[]> {
-  const results = await Promise.allSettled(records.map(async (record) => deliver(deliveryFromMessage(record.body))));
-  const failures: SQSBatchItemFailure[] = [];
-  results.forEach((result, i) => {
-    const record = records[i] as SQSRecord;
-    if (result.status === 'fulfilled') return;
-    const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
-    logger.warn({ messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, err: reason }, 'delivery failed; left to SQS to retry');
-    failures.push({ itemIdentifier: record.messageId });
-  });
-  return failures;
+export async function deliverBatch(records: SQSRecord[], deliver: DeliveryHandler, logger: Logger, retries?: SqsRetries): Promise<SQSBatchItemFailure[]> {
+  const outcomes = await Promise.all(records.map((record) => deliverRecord(record, deliver, logger, retries)));
+  return records.filter((_record, i) => outcomes[i] === 'retry').map((record) => ({ itemIdentifier: record.messageId }));
+}
+
+async function deliverRecord(record: SQSRecord, deliver: DeliveryHandler, logger: Logger, retries?: SqsRetries): Promise<'done' | 'retry'> {
+  let delivery: Delivery | undefined;
+  try {
+    delivery = deliveryFromMessage(record.body);
+    await deliver(delivery);
+    return 'done';
+  } catch (failure) {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const outcome = retries
+      ? await retries.failed({ receiptHandle: record.receiptHandle, body: record.body, receiveCount, sentAt: Number(record.attributes.SentTimestamp) }, delivery, failure)
+      : 'retry';
+    const err = failure instanceof Error ? failure.message : String(failure);
+    const fields = { messageId: record.messageId, deliveryId: delivery?.deliveryId, receiveCount, err };
+    if (outcome === 'dead-lettered') logger.warn(fields, 'delivery failed for good; moved to the dead-letter queue');
+    else logger.warn(fields, 'delivery failed; SQS will retry it');
+    return outcome === 'dead-lettered' ? 'done' : 'retry';
+  }
 }

@@ -1,6 +1,7 @@
 import type { SqsApi, SqsMessage as Message } from '../aws-api/sqs';
 import { eventOfPayload, type DeadLetter, type DeadLetters, type Delivery } from './queue';
 import { deliveryFromMessage } from './sqs';
+import { DEAD_LETTER_ATTRIBUTES } from './sqs-retries';
 
 export interface SqsDeadLettersOptions {
   sqs: SqsApi;
@@ -12,6 +13,7 @@ export interface SqsDeadLettersOptions {
   maxRounds?: number;
 }
 
+/** The error of a dead letter the queue's redrive moved (the worker moves its own with the error attached). */
 const ERROR = "exceeded the delivery queue's maxReceiveCount; the worker's logs say why each attempt failed";
 
 /**
@@ -86,6 +88,7 @@ export class SqsDeadLetters implements DeadLetters {
       VisibilityTimeout: visibilityTimeout,
       WaitTimeSeconds: 0,
       MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      MessageAttributeNames: ['All'],
     });
   }
 }
@@ -101,7 +104,10 @@ function parse(message: Message): Delivery | undefined {
 function toDeadLetter(message: Message): DeadLetter | undefined {
   const delivery = parse(message);
   if (!delivery) return undefined;
-  const sent = Number(message.Attributes?.SentTimestamp);
+  // Set by the worker when it dead-letters a delivery itself; absent when the queue's redrive moved it.
+  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+  const sent = Number(attribute(DEAD_LETTER_ATTRIBUTES.acceptedAt) ?? message.Attributes?.SentTimestamp);
+  const deadAt = Number(attribute(DEAD_LETTER_ATTRIBUTES.deadLetteredAt));
   return {
     deliveryId: delivery.deliveryId,
     space: delivery.space,
@@ -109,9 +115,10 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
     functionId: delivery.functionId,
     eventType: delivery.eventType,
     eventId: delivery.eventId,
-    attempts: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+    attempts: Number(attribute(DEAD_LETTER_ATTRIBUTES.attempts) ?? message.Attributes?.ApproximateReceiveCount ?? 0),
     acceptedAt: new Date(Number.isFinite(sent) ? sent : Date.now()).toISOString(),
-    error: ERROR,
+    ...(Number.isFinite(deadAt) ? { deadLetteredAt: new Date(deadAt).toISOString() } : {}),
+    error: attribute(DEAD_LETTER_ATTRIBUTES.error) ?? ERROR,
     event: eventOfPayload(delivery.payload),
   };
 }

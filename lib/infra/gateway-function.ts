@@ -69,6 +69,13 @@ export class GatewayFunction extends NodejsFunction {
     return this.bindDeliveryQueue(queue);
   }
 
+  /** Sets the dead-letter queue's URL and grants sending to it: the worker moves deliveries out of retries itself. */
+  bindDeadLetterTarget(deadLetterQueue: IQueue): this {
+    this.addEnvironment('EG_DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl);
+    deadLetterQueue.grantSendMessages(this);
+    return this;
+  }
+
   /** Sets the delivery queue's URL and grants sending to it, together. */
   bindDeliveryQueue(queue: IQueue): this {
     this.addEnvironment('EG_QUEUE_URL', queue.queueUrl);

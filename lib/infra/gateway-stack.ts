@@ -41,7 +41,11 @@ export interface EventGatewayStackProps extends StackProps {
   logRetention?: RetentionDays;
   /** How long undelivered messages stay in the dead-letter queue. */
   deadLetterRetention?: Duration;
-  /** Receives before a delivery is dead-lettered. */
+  /**
+   * Receives before SQS itself dead-letters a message (default 50). The worker dead-letters a delivery
+   * earlier, when its subscription's retry policy says so (default 30 attempts / 24 h): this is the
+   * backstop for messages the worker never finishes, and the cap of any subscription's `maxAttempts`.
+   */
   maxReceiveCount?: number;
   /** How often handlers check the registry for changes (ms); also the delay before a change routes. */
   versionCheckMs?: number;
@@ -84,7 +88,7 @@ export class EventGatewayStack extends Stack {
       visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 50 },
     });
 
     const common = {
@@ -111,7 +115,8 @@ export class EventGatewayStack extends Stack {
     })
       .bindRegistry(this.table, 'read')
       // The worker emits system events (function.invoked …), which are deliveries of their own.
-      .bindDeliveryQueue(this.queue);
+      .bindDeliveryQueue(this.queue)
+      .bindDeadLetterTarget(this.deadLetterQueue);
     worker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
     // Sync subscribers and authorizers are called by the Events API handler, async ones by the worker.
     for (const fn of [events, worker]) for (const statement of this.targetStatements(props.targetScope)) fn.addToRolePolicy(statement);

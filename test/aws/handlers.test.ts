@@ -131,10 +131,6 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(bad.received.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('fails a message whose body is not a delivery, so it ends in the dead-letter queue', async () => {
-    const res = (await handlers.worker(sqsBatch([{ messageId: 'm-bad', body: 'not json' }]), lambdaContext)) as SQSBatchResponse;
-    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
-  });
 
   it('wires the real entry module from environment variables', async () => {
     Object.assign(process.env, { EG_TABLE_NAME: config.tableName, EG_DYNAMODB_ENDPOINT: config.dynamoDbEndpoint, EG_LOG_LEVEL: 'silent' });
@@ -158,6 +154,53 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(sqs.queue(sqs.queueUrl()).map((m) => JSON.parse(m.Body).deliveryId)).toContain('dead-1');
     const missing = (await configCall('POST', '/deadletters/dead-1/replay')) as Result;
     expect(missing.statusCode).toBe(404);
+  });
+
+  describe('the worker\'s retry policy', () => {
+    const dlq = () => sqs.queue(sqs.queueUrl('dlq'));
+    const delivery = (deliveryId: string, functionId: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ deliveryId, space: 'default', subscriptionId: 's', functionId, eventType: 'user.created', eventId: `e-${deliveryId}`, payload: '{"eventID":"x"}', ...extra });
+    beforeEach(() => {
+      sqs.queues.delete(sqs.queueUrl('dlq'));
+      sqs.calls.length = 0;
+    });
+
+    it('moves a message whose body is not a delivery to the dead-letter queue at once', async () => {
+      const res = (await handlers.worker(sqsBatch([{ messageId: 'm-bad', body: 'not json' }]), lambdaContext)) as SQSBatchResponse;
+      expect(res.batchItemFailures).toEqual([]);
+      expect(dlq().map((m) => m.Body)).toEqual(['not json']);
+      expect(dlq()[0]?.MessageAttributes?.['eg-error']?.StringValue).toMatch(/JSON/);
+    });
+
+    it('dead-letters a delivery its target refuses with a 4xx at once, and the Config API lists it with the error', async () => {
+      const refusing = await TestTarget.start();
+      refusing.behaviour = () => ({ status: 422, body: 'no such user' });
+      try {
+        await configCall('POST', '/functions', { functionId: 'refusing-fn', type: 'http', provider: { url: refusing.url } });
+        const res = (await handlers.worker(sqsBatch([{ messageId: 'm-422', body: delivery('d-422', 'refusing-fn') }]), lambdaContext)) as SQSBatchResponse;
+        expect(res.batchItemFailures).toEqual([]);
+        expect(refusing.received).toHaveLength(1);
+        const listed = json((await configCall('GET', '/deadletters')) as Result).deadLetters;
+        expect(listed).toEqual([expect.objectContaining({ deliveryId: 'd-422', attempts: 1, error: expect.stringContaining('422'), deadLetteredAt: expect.any(String) })]);
+      } finally {
+        await refusing.close();
+      }
+    });
+
+    it('gives a failed delivery back after its backoff, and dead-letters it once its maxAttempts are used', async () => {
+      await configCall('POST', '/functions', { functionId: 'flaky-fn', type: 'http', provider: { url: bad.url } });
+      const body = delivery('d-flaky', 'flaky-fn', { retry: { maxAttempts: 2, maxAgeSeconds: 3600 } });
+      const first = (await handlers.worker(sqsBatch([{ messageId: 'm-1', body, receiveCount: 1 }]), lambdaContext)) as SQSBatchResponse;
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+      const backoff = sqs.calls.find((c) => c.target === 'AmazonSQS.ChangeMessageVisibility');
+      expect(backoff?.body).toMatchObject({ QueueUrl: sqs.queueUrl(), ReceiptHandle: 'receipt-m-1', VisibilityTimeout: expect.any(Number) });
+      expect(backoff?.body.VisibilityTimeout).toBeGreaterThanOrEqual(1);
+      expect(dlq()).toEqual([]);
+      const second = (await handlers.worker(sqsBatch([{ messageId: 'm-1', body, receiveCount: 2 }]), lambdaContext)) as SQSBatchResponse;
+      expect(second.batchItemFailures).toEqual([]);
+      expect(dlq().map((m) => JSON.parse(m.Body).deliveryId)).toEqual(['d-flaky']);
+      expect(dlq()[0]?.MessageAttributes?.['eg-attempts']?.StringValue).toBe('2');
+    });
   });
 
   it('refuses Config API calls without a valid key in key mode, with the contract JSON errors', async () => {

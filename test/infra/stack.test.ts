@@ -42,7 +42,7 @@ describe('EventGatewayStack', () => {
 
   it('dead-letters a delivery after a bounded number of receives', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 50 },
       VisibilityTimeout: 180,
     });
     expect(synth({ maxReceiveCount: 3 }).findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: { maxReceiveCount: 3 } } })).not.toEqual({});
@@ -91,8 +91,14 @@ describe('EventGatewayStack', () => {
   it('lets the worker consume the queue and invoke targets only within the documented scope', () => {
     const statements = statementsOf(template, 'Event Gateway: async delivery worker');
     const actions = actionsOf(statements);
-    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem']));
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'dynamodb:GetItem']));
     expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|DeleteItem)/.test(a))).toEqual([]);
+    // It moves deliveries whose retries are used up to the dead-letter queue itself: sends there, never receives.
+    const toDeadLetters = statements.filter((st) => JSON.stringify(st.Resource).includes('DeadLetters'));
+    expect(actionsOf(toDeadLetters).filter((a) => a.startsWith('sqs:'))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(actionsOf(toDeadLetters).filter((a) => /sqs:(ReceiveMessage|DeleteMessage)/.test(a))).toEqual([]);
+    const worker = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: async delivery worker' } });
+    expect((Object.values(worker)[0] as any).Properties.Environment.Variables.EG_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^DeadLetters/) });
     const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
     expect(JSON.stringify(invoke.Resource)).toContain(':function:*');
     const scoped = synth({ targetScope: { lambdaFunctions: ['arn:aws:lambda:eu-west-1:111122223333:function:orders'] } });

@@ -18,10 +18,18 @@ export function configEvent(method: string, path: string, body?: unknown, query 
   return event;
 }
 
-/** An SQS batch with one record per message body, in the sample's shape. */
-export function sqsBatch(messages: Array<{ messageId: string; body: string }>): SQSEvent {
-  const template = sampleEvent<SQSEvent>('sqs-delivery-batch.json').Records[0];
-  return { Records: messages.map((m) => ({ ...template!, messageId: m.messageId, body: m.body })) };
+/** An SQS batch with one record per message body, in the sample's shape: sent just now, received for the `receiveCount`-th time (1). */
+export function sqsBatch(messages: Array<{ messageId: string; body: string; receiveCount?: number }>): SQSEvent {
+  const template = sampleEvent<SQSEvent>('sqs-delivery-batch.json').Records[0]!;
+  return {
+    Records: messages.map((m) => ({
+      ...template,
+      messageId: m.messageId,
+      receiptHandle: `receipt-${m.messageId}`,
+      body: m.body,
+      attributes: { ...template.attributes, ApproximateReceiveCount: String(m.receiveCount ?? 1), SentTimestamp: String(Date.now()) },
+    })),
+  };
 }
 
 /** One frozen Lambda context for every test. */

@@ -17,6 +17,7 @@ interface StoredMessage {
   ReceiptHandle: string;
   Body: string;
   MD5OfBody: string;
+  MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -94,7 +95,7 @@ export class SqsLoopback {
         return { status: 200, body: { Successful, Failed } };
       }
       case 'AmazonSQS.SendMessage': {
-        const message = this.store(body.QueueUrl, body.MessageBody);
+        const message = this.store(body.QueueUrl, body.MessageBody, body.MessageAttributes);
         return { status: 200, body: { MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody } };
       }
       case 'AmazonSQS.ReceiveMessage': {
@@ -102,7 +103,12 @@ export class SqsLoopback {
         const queue = this.queue(body.QueueUrl);
         const taken = body.VisibilityTimeout === 0 ? queue.slice(0, max) : queue.splice(0, max);
         if (body.VisibilityTimeout !== 0) this.inFlight.push(...taken.map((m) => ({ ...m, queueUrl: body.QueueUrl as string })));
-        const messages = taken.map((m) => ({ ...m, Attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1700000000000' } }));
+        const withAttributes = (body.MessageAttributeNames ?? []).includes('All');
+        const messages = taken.map(({ MessageAttributes, ...m }) => ({
+          ...m,
+          Attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1700000000000' },
+          ...(withAttributes && MessageAttributes ? { MessageAttributes } : {}),
+        }));
         return { status: 200, body: messages.length > 0 ? { Messages: messages } : {} };
       }
       case 'AmazonSQS.ChangeMessageVisibility': {
@@ -125,8 +131,8 @@ export class SqsLoopback {
   private inFlight: Array<StoredMessage & { queueUrl: string }> = [];
 
   /** Puts a message on a queue, as a send (or SQS's redrive into a dead-letter queue) would. */
-  store(queueUrl: string, messageBody: string): StoredMessage {
-    const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: messageBody, MD5OfBody: md5(messageBody) };
+  store(queueUrl: string, messageBody: string, attributes?: StoredMessage['MessageAttributes']): StoredMessage {
+    const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: messageBody, MD5OfBody: md5(messageBody), ...(attributes ? { MessageAttributes: attributes } : {}) };
     this.queue(queueUrl).push(message);
     return message;
   }

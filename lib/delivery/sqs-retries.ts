@@ -1,0 +1,88 @@
+import type { SqsApi } from '../aws-api/sqs';
+import { DeliveryFailure, type Delivery, type RetryPolicy } from './queue';
+import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
+
+/** A received SQS message, as far as retries care. */
+export interface ReceivedMessage {
+  receiptHandle: string;
+  body: string;
+  /** How many times SQS has handed it out, this time included: the attempts so far. */
+  receiveCount: number;
+  /** When it was sent (accepted), epoch milliseconds. */
+  sentAt: number;
+}
+
+export interface SqsRetriesOptions {
+  sqs: SqsApi;
+  queueUrl: string;
+  /** Where deliveries that ran out of retries go; without one they are left to the queue's redrive policy. */
+  deadLetterQueueUrl?: string;
+  defaultRetry?: RetryPolicy;
+  backoff?: Backoff;
+}
+
+/** Message attributes a dead letter carries, so that the dead-letter endpoints can say what happened. */
+export const DEAD_LETTER_ATTRIBUTES = { attempts: 'eg-attempts', error: 'eg-error', acceptedAt: 'eg-accepted-at', deadLetteredAt: 'eg-dead-lettered-at' } as const;
+
+/** What became of a failed delivery. */
+export type RetryOutcome = 'retry' | 'dead-lettered';
+
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+const MAX_ERROR_LENGTH = 1000;
+
+/**
+ * The delivery retry policy on SQS, the same as the durable queue's: a failed delivery comes back
+ * after its backoff (by changing the message's visibility, not the queue's fixed timeout), and goes
+ * to the dead-letter queue at once when the failure cannot be retried or the subscription's
+ * `maxAttempts` / `maxAgeSeconds` are used up. The queue's own redrive stays as the backstop for
+ * messages the worker never finishes (a crash, a timeout).
+ */
+export class SqsRetries {
+  private readonly defaultRetry: RetryPolicy;
+  private readonly backoff: Backoff;
+
+  constructor(private readonly options: SqsRetriesOptions) {
+    this.defaultRetry = options.defaultRetry ?? DEFAULT_RETRY;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** Retries or dead-letters a failed message; `delivery` is undefined when its body is not one (never worth retrying). */
+  async failed(message: ReceivedMessage, delivery: Delivery | undefined, failure: unknown, now = Date.now()): Promise<RetryOutcome> {
+    const policy = delivery?.retry ?? this.defaultRetry;
+    const retryable = delivery !== undefined && !(failure instanceof DeliveryFailure && !failure.retryable);
+    if (!retryable || !mayRetry(policy, message.receiveCount, message.sentAt, now)) {
+      if (await this.deadLetter(message, failure, now)) return 'dead-lettered';
+    }
+    await this.delay(message).catch(() => {
+      // Without the change SQS still retries after the queue's visibility timeout: later, never lost.
+    });
+    return 'retry';
+  }
+
+  /** Sends the message to the dead-letter queue; false when there is none or the send failed (the queue's redrive then applies). */
+  private async deadLetter(message: ReceivedMessage, failure: unknown, now: number): Promise<boolean> {
+    if (!this.options.deadLetterQueueUrl) return false;
+    const error = (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH);
+    const number = (value: number) => ({ DataType: 'Number', StringValue: String(value) });
+    try {
+      await this.options.sqs.call('SendMessage', {
+        QueueUrl: this.options.deadLetterQueueUrl,
+        MessageBody: message.body,
+        MessageAttributes: {
+          [DEAD_LETTER_ATTRIBUTES.attempts]: number(message.receiveCount),
+          [DEAD_LETTER_ATTRIBUTES.acceptedAt]: number(message.sentAt),
+          [DEAD_LETTER_ATTRIBUTES.deadLetteredAt]: number(now),
+          [DEAD_LETTER_ATTRIBUTES.error]: { DataType: 'String', StringValue: error || 'failed' },
+        },
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async delay(message: ReceivedMessage): Promise<void> {
+    const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(retryDelayMs(message.receiveCount, this.backoff) / 1000)));
+    await this.options.sqs.call('ChangeMessageVisibility', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds });
+  }
+}
