@@ -3,8 +3,9 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/transport';
 import { NodeHttpHandler, streamCollector } from '@smithy/node-http-handler';
+import { DEFAULT_RETRY_DELAY_BASE, THROTTLING_RETRY_DELAY_BASE, isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } from '@smithy/types';
 
 /**
  * A lean AWS API client: one signed HTTPS call (the SDK's own SigV4 signer and node:http handler),
@@ -29,6 +30,8 @@ export interface AwsApiOptions {
   requestHandler?: NodeHttpHandler;
   /** Attempts per call for throttling, 5xx and dropped connections; 3 like the SDK's default. */
   maxAttempts?: number;
+  /** Without a requestHandler: how long a connection may stay silent before the call fails (30 s; SQS long polls wait 20 s at most). */
+  idleTimeoutMs?: number;
 }
 
 /** One call: a path under the endpoint, headers, a body. */
@@ -49,29 +52,20 @@ export interface AwsResponse {
 export class AwsServiceError extends Error {
   readonly $metadata: { httpStatusCode: number };
   readonly fields: Record<string, unknown>;
+  /** The answer's headers (its `date` corrects clock skew). */
+  readonly headers: Record<string, string>;
 
-  constructor(name: string, message: string, statusCode: number, fields: Record<string, unknown>) {
+  constructor(name: string, message: string, answer: { statusCode: number; headers: Record<string, string> }, fields: Record<string, unknown>) {
     super(message);
     this.name = name;
-    this.$metadata = { httpStatusCode: statusCode };
+    this.$metadata = { httpStatusCode: answer.statusCode };
     this.fields = fields;
+    this.headers = answer.headers;
   }
 }
 
-/** AWS error names that mean "too many requests now": worth retrying later. */
-export const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'KMSThrottlingException',
-]);
-
-/** Connection failures the SDK also retries. */
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+/** How far AWS's clock may be from ours before a refused signature is put down to it. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export class AwsApi {
   readonly region: string;
@@ -80,6 +74,8 @@ export class AwsApi {
   private readonly handler: NodeHttpHandler;
   private readonly ownsHandler: boolean;
   private readonly maxAttempts: number;
+  /** Milliseconds added to our clock when signing (AWS's clock minus ours, once a skew was seen). */
+  private clockOffset = 0;
 
   constructor(options: AwsApiOptions) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -89,8 +85,9 @@ export class AwsApi {
     const credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider = options.credentials ?? defaultProvider();
     this.signer = new SignatureV4({ service: options.service, region, credentials, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
     this.ownsHandler = !options.requestHandler;
-    // A socket idle for 30 s is given up (SQS long polls wait 20 s at most): a hung call must not hang its caller.
-    this.handler = options.requestHandler ?? new NodeHttpHandler({ httpsAgent: { keepAlive: true }, httpAgent: { keepAlive: true }, connectionTimeout: 5_000, requestTimeout: 30_000 });
+    // A hung call must not hang its caller: a silent socket is given up.
+    const socketTimeout = options.idleTimeoutMs ?? 30_000;
+    this.handler = options.requestHandler ?? new NodeHttpHandler({ httpsAgent: { keepAlive: true }, httpAgent: { keepAlive: true }, connectionTimeout: 5_000, socketTimeout });
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
   }
 
@@ -99,15 +96,22 @@ export class AwsApi {
     // A deadline reached while retrying ends the call with the failure that made it retry: it says more.
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
+      let delayBase = DEFAULT_RETRY_DELAY_BASE;
       try {
         return await this.once(request);
       } catch (err) {
         if (request.abortSignal?.aborted) throw failure ?? err;
-        if (attempt >= this.maxAttempts || !retryable(err)) throw err;
+        const skew = clockSkew(err, Date.now());
+        // A clock far from AWS's fails every signature: sign with AWS's time from now on, as the SDK does.
+        if (skew !== undefined && skew !== this.clockOffset) this.clockOffset = skew;
+        else if (attempt >= this.maxAttempts || !retryable(err)) throw err;
+        if (attempt >= this.maxAttempts) throw err;
         failure = err;
+        if (isThrottlingError(err as SdkError)) delayBase = THROTTLING_RETRY_DELAY_BASE;
       }
-      // Full jitter on 100 ms doubling, as the SDK's standard retry strategy.
-      const aborted = await sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt), false, request.abortSignal ? { signal: request.abortSignal } : {}).catch(() => true);
+      // Full jitter on a doubling base (100 ms, 500 ms when throttled), as the SDK's standard retry strategy.
+      const delay = Math.random() * Math.min(20_000, delayBase * 2 ** attempt);
+      const aborted = await sleep(delay, false, request.abortSignal ? { signal: request.abortSignal } : {}).catch(() => true);
       if (aborted) throw failure;
     }
   }
@@ -140,7 +144,7 @@ export class AwsApi {
       headers: { ...request.headers, host: this.url.host, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'event-gateway' },
       body,
     });
-    const signed = await this.signer.sign(unsigned);
+    const signed = await this.signer.sign(unsigned, this.clockOffset === 0 ? {} : { signingDate: new Date(Date.now() + this.clockOffset) });
     const { response } = await this.handler.handle(signed as HttpRequest, request.abortSignal ? { abortSignal: request.abortSignal } : {});
     const answer = { statusCode: response.statusCode, headers: response.headers, body: Buffer.from(await streamCollector(response.body)) };
     if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
@@ -166,7 +170,7 @@ function serviceError(answer: AwsResponse): AwsServiceError {
   // `ResourceNotFoundException:http://internal.amazon.com/…` and `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`.
   const name = typed ? (typed.split(':')[0] ?? typed).split('#').pop() || `HTTP${answer.statusCode}` : `HTTP${answer.statusCode}`;
   const message = stringField(fields, 'message') ?? stringField(fields, 'Message') ?? `${name} (${answer.statusCode})`;
-  return new AwsServiceError(name, message, answer.statusCode, fields);
+  return new AwsServiceError(name, message, answer, fields);
 }
 
 function stringField(fields: Record<string, unknown>, key: string): string | undefined {
@@ -174,8 +178,16 @@ function stringField(fields: Record<string, unknown>, key: string): string | und
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** The SDK's own classification: throttling, transient (timeouts, dropped or unreachable connections, 502–504) and other 5xx. */
 function retryable(err: unknown): boolean {
-  if (err instanceof AwsServiceError) return err.$metadata.httpStatusCode >= 500 || err.$metadata.httpStatusCode === 429 || THROTTLING_ERRORS.has(err.name);
-  const e = err as { code?: string; name?: string };
-  return TRANSIENT_CODES.has(e.code ?? '') || e.name === 'TimeoutError';
+  const e = err as SdkError;
+  return isThrottlingError(e) || isTransientError(e) || isServerError(e);
+}
+
+/** Milliseconds AWS's clock is ahead of ours, when a refusal is put down to skew; undefined otherwise. */
+function clockSkew(err: unknown, now: number): number | undefined {
+  if (!(err instanceof AwsServiceError) || !isClockSkewError(err as unknown as SdkError)) return undefined;
+  const serverTime = Date.parse(err.headers.date ?? '');
+  if (!Number.isFinite(serverTime) || Math.abs(serverTime - now) < CLOCK_SKEW_MS) return undefined;
+  return serverTime - now;
 }

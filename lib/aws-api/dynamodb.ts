@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { marshall, unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { AwsApi, type AwsApiOptions } from './client';
 
@@ -48,10 +49,14 @@ export class DynamoDbDocuments {
     return out.LastEvaluatedKey ? { items, lastKey: unmarshall(out.LastEvaluatedKey as never) } : { items };
   }
 
-  /** One TransactWriteItems; a refused transaction throws AwsServiceError `TransactionCanceledException` with `fields.CancellationReasons`. */
+  /**
+   * One TransactWriteItems; a refused transaction throws AwsServiceError `TransactionCanceledException`
+   * with `fields.CancellationReasons`. The token makes the client's retries idempotent, as the SDK's
+   * are: a transaction that committed but whose answer was lost is not applied (or refused) twice.
+   */
   async transactWrite(items: TransactItem[]): Promise<void> {
     const marshalled = items.map((item) => Object.fromEntries(Object.entries(item).map(([op, request]) => [op, marshalFields(request as Doc)])));
-    await this.api.json('DynamoDB_20120810.TransactWriteItems', { TransactItems: marshalled });
+    await this.api.json('DynamoDB_20120810.TransactWriteItems', { TransactItems: marshalled, ClientRequestToken: randomUUID() });
   }
 
   /** Any other call, in DynamoDB's own (marshalled) form. */

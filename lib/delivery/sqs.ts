@@ -1,6 +1,7 @@
 import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
 import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue } from './queue';
+import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
 export interface SqsQueueOptions {
@@ -12,6 +13,8 @@ export interface SqsQueueOptions {
   poll?: boolean;
   /** Long-poll wait, in seconds (0–20). */
   waitTimeSeconds?: number;
+  /** Optional dead-letter queue the consumer moves deliveries to when their retry policy is used up (see SqsRetries). */
+  deadLetterQueueUrl?: string;
 }
 
 const BATCH = 10;
@@ -59,6 +62,7 @@ export function deliveryFromMessage(body: string): Delivery {
  */
 export class SqsQueue implements DeliveryQueue {
   private readonly sqs: SqsApi;
+  private readonly retries: SqsRetries;
   private polling = false;
   private inFlight = 0;
   private loop?: Promise<void>;
@@ -66,6 +70,8 @@ export class SqsQueue implements DeliveryQueue {
 
   constructor(private readonly options: SqsQueueOptions) {
     this.sqs = new SqsApi({ queueUrl: options.queueUrl, ...options.connection });
+    const deadLetters = options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {};
+    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, ...deadLetters });
   }
 
   /**
@@ -121,7 +127,12 @@ export class SqsQueue implements DeliveryQueue {
       let messages: SqsMessage[];
       try {
         messages = await this.sqs.receive(
-          { QueueUrl: this.options.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: this.options.waitTimeSeconds ?? 20 },
+          {
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: BATCH,
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          },
           this.abort.signal,
         );
       } catch (err) {
@@ -134,14 +145,29 @@ export class SqsQueue implements DeliveryQueue {
     }
   }
 
-  /** Runs one message; deletes it on success, leaves it to SQS's retry and redrive on failure. */
+  /** Runs one message; deletes it on success, applies the retry policy (backoff or dead letter) on failure. */
   private async consume(message: SqsMessage, handler: DeliveryHandler): Promise<void> {
     this.inFlight++;
+    let delivery: Delivery | undefined;
     try {
-      await handler(deliveryFromMessage(message.Body ?? ''));
+      try {
+        delivery = deliveryFromMessage(message.Body ?? '');
+        await handler(delivery);
+      } catch (failure) {
+        const received = {
+          receiptHandle: message.ReceiptHandle ?? '',
+          body: message.Body ?? '',
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+          sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
+        };
+        const outcome = await this.retries.failed(received, delivery, failure);
+        const err = failure instanceof Error ? failure.message : String(failure);
+        this.options.logger.warn({ messageId: message.MessageId, err, outcome }, outcome === 'retry' ? 'delivery failed; SQS will retry it' : 'delivery failed for good; moved to the dead-letter queue');
+        if (outcome === 'retry') return;
+      }
       await this.sqs.call('DeleteMessage', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle });
     } catch (err) {
-      this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'delivery failed; SQS will retry it');
+      this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'could not delete a finished message; SQS will hand it out again');
     } finally {
       this.inFlight--;
     }

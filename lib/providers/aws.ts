@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { THROTTLING_ERRORS } from '../aws-api/client';
 import type { AwsCredentialFields } from './config';
 import { TargetError } from './provider';
 import { TargetRefusedError } from './target-network';
@@ -108,6 +107,18 @@ const CREDENTIAL_ERRORS = new Set([
   'AuthFailure',
   'NotAuthorized',
   'CredentialsProviderError',
+]);
+
+/** AWS error names that mean "too many requests now": worth retrying later. */
+export const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'KMSThrottlingException',
 ]);
 
 interface SdkError {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AwsApi, AwsServiceError, regionalEndpoint } from '../../lib/aws-api/client';
 import { AwsClientCache } from '../../lib/providers/aws';
 import { sqsProvider } from '../../lib/providers/awssqs';
@@ -105,6 +107,55 @@ describe('the lean AWS client', () => {
       expect(fake.requests.length).toBeLessThan(50);
     } finally {
       await fake.close();
+    }
+  });
+
+  it('retries what the SDK classes as throttling (SQS\'s RequestThrottled) and answers', async () => {
+    const fake = await scripted([json(400, { __type: 'com.amazonaws.sqs#RequestThrottled', message: 'slow down' }), json(200, { MessageId: 'm' })]);
+    try {
+      const api = new AwsApi({ service: 'sqs', region: 'us-east-1', endpoint: fake.endpoint, credentials });
+      expect(await api.json('AmazonSQS.SendMessage', {})).toEqual({ MessageId: 'm' });
+      expect(fake.requests).toHaveLength(2);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('signs with AWS\'s time once a refusal shows our clock is off, and the call then goes through', async () => {
+    const awsTime = Date.now() + 60 * 60 * 1000;
+    let skewed = true;
+    const fake = await AwsFake.start(
+      (req) => {
+        const signedAt = Date.parse(String(req.headers['x-amz-date']).replace(/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/, '$1-$2-$3T$4:$5:$6Z'));
+        skewed = Math.abs(signedAt - awsTime) > 5 * 60 * 1000;
+        return skewed
+          ? json(400, { __type: 'InvalidSignatureException', message: 'Signature expired' }, { date: new Date(awsTime).toUTCString() })
+          : json(200, { ok: true });
+      },
+      () => json(403, {}),
+    );
+    try {
+      const api = new AwsApi({ service: 'dynamodb', region: 'us-east-1', endpoint: fake.endpoint, credentials, maxAttempts: 2 });
+      expect(await api.json('DynamoDB_20120810.GetItem', {})).toEqual({ ok: true });
+      expect(fake.requests).toHaveLength(2);
+      expect(skewed).toBe(false);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('gives up on a connection that stays silent instead of hanging', async () => {
+    const silent = createServer(() => {
+      // Accepts the request and never answers.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const api = new AwsApi({ service: 'dynamodb', region: 'us-east-1', endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, credentials, idleTimeoutMs: 200, maxAttempts: 1 });
+      await expect(api.json('DynamoDB_20120810.GetItem', {})).rejects.toMatchObject({ name: 'TimeoutError' });
+      api.destroy();
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

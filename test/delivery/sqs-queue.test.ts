@@ -1,4 +1,4 @@
-import type { Delivery } from '../../lib/delivery/queue';
+import { DeliveryFailure, type Delivery } from '../../lib/delivery/queue';
 import { SqsQueue } from '../../lib/delivery/sqs';
 import { silentLogger } from '../../lib/logger';
 import { SqsLoopback } from '../support/sqs-loopback';
@@ -80,5 +80,28 @@ describe('SQS delivery queue', () => {
     expect(seen.sort()).toEqual(['d7', 'd8']);
     const deletes = sqs.calls.filter((c) => c.target === 'AmazonSQS.DeleteMessage');
     expect(deletes).toHaveLength(2);
+  });
+
+  it('applies the retry policy to failed deliveries: back after a backoff, or into the dead-letter queue', async () => {
+    const dlqUrl = sqs.queueUrl('polled-dlq');
+    const queue = new SqsQueue({ queueUrl: sqs.queueUrl('policy'), deadLetterQueueUrl: dlqUrl, connection, logger: silentLogger, poll: true, waitTimeSeconds: 0 });
+    const settled = new Promise<void>((resolve) => {
+      let calls = 0;
+      queue.start(async (d) => {
+        if (++calls === 2) setTimeout(resolve, 50);
+        throw new DeliveryFailure(`target refused ${d.deliveryId}`, d.deliveryId === 'd1');
+      });
+    });
+    await queue.enqueue([delivery(1), delivery(2)]);
+    await settled;
+    await queue.drain();
+    // d1 may be retried: its message is hidden for its backoff and stays in the queue.
+    const hidden = sqs.calls.filter((c) => c.target === 'AmazonSQS.ChangeMessageVisibility');
+    expect(hidden).toHaveLength(1);
+    expect(hidden[0]?.body.VisibilityTimeout).toBeGreaterThanOrEqual(1);
+    // d2 cannot be: it goes to the dead-letter queue with its error, and leaves the delivery queue.
+    expect(sqs.queue(dlqUrl).map((m) => JSON.parse(m.Body).deliveryId)).toEqual(['d2']);
+    expect(sqs.queue(dlqUrl)[0]?.MessageAttributes?.['eg-error']?.StringValue).toBe('target refused d2');
+    expect(sqs.calls.filter((c) => c.target === 'AmazonSQS.DeleteMessage')).toHaveLength(1);
   });
 });

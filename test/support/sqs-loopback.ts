@@ -18,6 +18,8 @@ interface StoredMessage {
   Body: string;
   MD5OfBody: string;
   MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
+  /** For messages sent through the API: when, and how often received since. Stored ones report 5 receives in 2023, as a redrive would leave them. */
+  sent?: { at: number; receives: number };
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
@@ -89,13 +91,13 @@ export class SqsLoopback {
             Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'refused by the test' });
             continue;
           }
-          const message = this.store(body.QueueUrl, entry.MessageBody);
+          const message = this.send(body.QueueUrl, entry.MessageBody);
           Successful.push({ Id: entry.Id, MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody });
         }
         return { status: 200, body: { Successful, Failed } };
       }
       case 'AmazonSQS.SendMessage': {
-        const message = this.store(body.QueueUrl, body.MessageBody, body.MessageAttributes);
+        const message = this.send(body.QueueUrl, body.MessageBody, body.MessageAttributes);
         return { status: 200, body: { MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody } };
       }
       case 'AmazonSQS.ReceiveMessage': {
@@ -104,9 +106,9 @@ export class SqsLoopback {
         const taken = body.VisibilityTimeout === 0 ? queue.slice(0, max) : queue.splice(0, max);
         if (body.VisibilityTimeout !== 0) this.inFlight.push(...taken.map((m) => ({ ...m, queueUrl: body.QueueUrl as string })));
         const withAttributes = (body.MessageAttributeNames ?? []).includes('All');
-        const messages = taken.map(({ MessageAttributes, ...m }) => ({
+        const messages = taken.map(({ MessageAttributes, sent, ...m }) => ({
           ...m,
-          Attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1700000000000' },
+          Attributes: sent ? { ApproximateReceiveCount: String(++sent.receives), SentTimestamp: String(sent.at) } : { ApproximateReceiveCount: '5', SentTimestamp: '1700000000000' },
           ...(withAttributes && MessageAttributes ? { MessageAttributes } : {}),
         }));
         return { status: 200, body: messages.length > 0 ? { Messages: messages } : {} };
@@ -130,7 +132,14 @@ export class SqsLoopback {
 
   private inFlight: Array<StoredMessage & { queueUrl: string }> = [];
 
-  /** Puts a message on a queue, as a send (or SQS's redrive into a dead-letter queue) would. */
+  /** A message sent through the API: it counts its receives from now. */
+  private send(queueUrl: string, messageBody: string, attributes?: StoredMessage['MessageAttributes']): StoredMessage {
+    const message = this.store(queueUrl, messageBody, attributes);
+    message.sent = { at: Date.now(), receives: 0 };
+    return message;
+  }
+
+  /** Puts a message on a queue, as SQS's redrive into a dead-letter queue would. */
   store(queueUrl: string, messageBody: string, attributes?: StoredMessage['MessageAttributes']): StoredMessage {
     const message = { MessageId: randomUUID(), ReceiptHandle: randomUUID(), Body: messageBody, MD5OfBody: md5(messageBody), ...(attributes ? { MessageAttributes: attributes } : {}) };
     this.queue(queueUrl).push(message);
