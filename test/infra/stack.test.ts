@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventGatewayStack, type EventGatewayStackProps } from '../../lib/infra/gateway-stack';
@@ -118,6 +118,8 @@ describe('EventGatewayStack', () => {
   it('in key mode leaves the route to the config handler, which gets the keys by dynamic reference to the secret', () => {
     const keyedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const holder = new Stack(keyedApp, 'Secrets');
+    // Where the secret would live; CloudFormation wants a stack to hold at least one resource.
+    new CfnWaitConditionHandle(holder, 'Placeholder');
     const secret = Secret.fromSecretNameV2(holder, 'Keys', 'event-gateway/config-keys');
     const keyed = Template.fromStack(new EventGatewayStack(keyedApp, 'KeyedGateway', { configApiProtection: { accessKeys: secret } }));
     keyed.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
