@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS refs (
 CREATE INDEX IF NOT EXISTS refs_target ON refs (space, ref_kind, ref_id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('version', 0);
+CREATE TABLE IF NOT EXISTS counts (space TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (space, kind));
 `;
 
 /**
@@ -43,10 +44,14 @@ export class SqliteStore implements RegistryStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // A registry written before the counts table existed is counted once; later writes keep it current.
+    this.db.exec('INSERT INTO counts (space, kind, n) SELECT space, kind, COUNT(*) FROM records WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY space, kind');
     this.statements = {
       get: this.db.prepare<[string, string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? AND id = ?'),
       list: this.db.prepare<[string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? ORDER BY id'),
-      count: this.db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM records WHERE space = ? AND kind = ?'),
+      count: this.db.prepare<[string, string], { n: number }>('SELECT n FROM counts WHERE space = ? AND kind = ?'),
+      countUp: this.db.prepare('INSERT INTO counts (space, kind, n) VALUES (?, ?, 1) ON CONFLICT (space, kind) DO UPDATE SET n = n + 1'),
+      countDown: this.db.prepare('UPDATE counts SET n = n - 1 WHERE space = ? AND kind = ?'),
       listAll: this.db.prepare<[string], { value: string }>('SELECT value FROM records WHERE kind = ? ORDER BY space, id'),
       insert: this.db.prepare('INSERT INTO records (space, kind, id, value) VALUES (?, ?, ?, ?)'),
       replace: this.db.prepare('UPDATE records SET value = ? WHERE space = ? AND kind = ? AND id = ?'),
@@ -83,6 +88,7 @@ export class SqliteStore implements RegistryStore {
       if (this.exists(write.key)) throw new RecordExistsError(write.key);
       this.checkReferences(write.references);
       this.statements.insert.run(write.key.space, write.key.kind, write.key.id, JSON.stringify(write.value));
+      this.statements.countUp.run(write.key.space, write.key.kind);
       this.linkReferences(write);
       this.statements.bump.run();
     })();
@@ -105,6 +111,7 @@ export class SqliteStore implements RegistryStore {
       const referrer = this.statements.referrer.get(key.space, key.kind, key.id);
       if (referrer) throw new ReferencedRecordError(key, { space: key.space, kind: referrer.kind, id: referrer.id });
       this.statements.remove.run(key.space, key.kind, key.id);
+      this.statements.countDown.run(key.space, key.kind);
       this.statements.dropRefs.run(key.space, key.kind, key.id);
       this.statements.bump.run();
     })();

@@ -56,6 +56,17 @@ export function registryStoreContract(name: string, open: () => Promise<Registry
       expect((await store.listAll('function')).map((f) => f.space).sort()).toEqual(['space1', 'space2']);
     });
 
+    it('counts a space\'s records of a kind through creates, a refused create and deletes', async () => {
+      if (!store.count) return;
+      await store.create(fn('space1', 'a'));
+      await store.create(fn('space1', 'b'));
+      await expect(store.create(fn('space1', 'a'))).rejects.toThrow();
+      expect(await store.count('space1', 'function')).toBe(2);
+      await store.delete({ space: 'space1', kind: 'function', id: 'a' });
+      expect(await store.count('space1', 'function')).toBe(1);
+      expect(await store.count('space1', 'eventType')).toBe(0);
+    });
+
     it('refuses to create a record twice', async () => {
       await store.create(fn('space1', 'a'));
       await expect(store.create(fn('space1', 'a'))).rejects.toBeInstanceOf(RecordExistsError);

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { MemoryStore } from '../../lib/stores/memory';
 import { SqliteStore } from '../../lib/stores/sqlite';
 import { tempDir } from '../support/gateway';
@@ -27,6 +29,22 @@ describe('embedded store persistence', () => {
     const second = new SqliteStore(dir);
     expect(await second.get({ space: 'space1', kind: 'eventType', id: 'kept' })).toEqual({ space: 'space1', name: 'kept' });
     await second.close();
+  });
+});
+
+describe('embedded store counts', () => {
+  it('counts a registry written before it kept counts', async () => {
+    const dir = tempDir('eg-store-');
+    dirs.push(dir);
+    const first = new SqliteStore(dir);
+    for (const id of ['a', 'b', 'c']) await first.create({ key: { space: 's', kind: 'eventType', id }, value: { space: 's', name: id }, references: [] });
+    await first.close();
+    const raw = new Database(join(dir, 'registry.db'));
+    raw.exec('DROP TABLE counts');
+    raw.close();
+    const reopened = new SqliteStore(dir);
+    expect(await reopened.count('s', 'eventType')).toBe(3);
+    await reopened.close();
   });
 });
 
