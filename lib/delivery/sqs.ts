@@ -1,6 +1,6 @@
 import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
 import type { Logger } from '../logger';
-import type { Delivery, DeliveryHandler, DeliveryQueue } from './queue';
+import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
 import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
@@ -15,6 +15,8 @@ export interface SqsQueueOptions {
   waitTimeSeconds?: number;
   /** Optional dead-letter queue the consumer moves deliveries to when their retry policy is used up (see SqsRetries). */
   deadLetterQueueUrl?: string;
+  /** The retry policy of subscriptions that set none. */
+  defaultRetry?: RetryPolicy;
 }
 
 const BATCH = 10;
@@ -71,7 +73,7 @@ export class SqsQueue implements DeliveryQueue {
   constructor(private readonly options: SqsQueueOptions) {
     this.sqs = new SqsApi({ queueUrl: options.queueUrl, ...options.connection });
     const deadLetters = options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {};
-    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, ...deadLetters });
+    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, ...deadLetters, ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}) });
   }
 
   /**

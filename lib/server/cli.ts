@@ -31,6 +31,10 @@ export interface CliOptions {
   dynamodb?: { table: string; region?: string; endpoint?: string };
   /** Async deliveries through SQS instead of the in-process queue. */
   sqsQueueUrl?: string;
+  /** Where deliveries out of retries go (and what the dead-letter endpoints show) with --sqs-queue-url. */
+  sqsDeadLetterQueueUrl?: string;
+  /** Another SQS endpoint (ElasticMQ, LocalStack); the queue URLs' own by default. */
+  sqsEndpoint?: string;
   /** How often a shared registry is checked for other instances' changes, in ms. */
   registryRefreshMs: number;
 }
@@ -83,6 +87,10 @@ A registry and a queue shared by several servers (see README, "Deploy to AWS"):
   --dynamodb-region <r>     region of the table (default: AWS_REGION)
   --dynamodb-endpoint <url> DynamoDB endpoint, e.g. DynamoDB Local
   --sqs-queue-url <url>     deliver async events through this SQS queue instead of in-process
+  --sqs-dead-letter-queue-url <url>
+                            with --sqs-queue-url: where deliveries out of retries go; the Config API's
+                            dead-letter endpoints then list, replay and delete them
+  --sqs-endpoint <url>      SQS endpoint, e.g. a local stand-in (default: the queue URL's host)
   --registry-refresh-ms <n> with --dynamodb-table: how often to pick up other servers' changes (default 2000)
 
   --version                 print the version and exit
@@ -122,6 +130,14 @@ function dynamoDbOptions(table: string | undefined, region: string | undefined, 
     return {};
   }
   return { dynamodb: { table, ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) } };
+}
+
+function sqsOptions(queueUrl: string | undefined, deadLetterQueueUrl: string | undefined, endpoint: string | undefined) {
+  if (queueUrl === undefined) {
+    if (deadLetterQueueUrl !== undefined || endpoint !== undefined) throw new UsageError('--sqs-dead-letter-queue-url and --sqs-endpoint need --sqs-queue-url');
+    return {};
+  }
+  return { sqsQueueUrl: queueUrl, ...(deadLetterQueueUrl ? { sqsDeadLetterQueueUrl: deadLetterQueueUrl } : {}), ...(endpoint ? { sqsEndpoint: endpoint } : {}) };
 }
 
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
@@ -175,6 +191,8 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         'dynamodb-region': { type: 'string' },
         'dynamodb-endpoint': { type: 'string' },
         'sqs-queue-url': { type: 'string' },
+        'sqs-dead-letter-queue-url': { type: 'string' },
+        'sqs-endpoint': { type: 'string' },
         'registry-refresh-ms': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -215,7 +233,7 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         allowTargetNetworks: targetNetworks(values['allow-target-networks']),
         allowPrivateTargets: values['allow-private-targets'] ?? false,
         ...dynamoDbOptions(values['dynamodb-table'], values['dynamodb-region'], values['dynamodb-endpoint']),
-        ...(values['sqs-queue-url'] ? { sqsQueueUrl: values['sqs-queue-url'] } : {}),
+        ...sqsOptions(values['sqs-queue-url'], values['sqs-dead-letter-queue-url'], values['sqs-endpoint']),
         registryRefreshMs: integer('registry-refresh-ms', values['registry-refresh-ms'], 2000, 0, 3_600_000),
       },
     };

@@ -53,7 +53,7 @@ export async function main(args: string[], version: string): Promise<void> {
   }
   const logger = createLogger(options);
   const store = openStore(options);
-  const queue = openQueue(options, logger);
+  const sqs = openQueue(options, logger);
   const gateway = await startGateway({
     store,
     logger,
@@ -63,8 +63,8 @@ export async function main(args: string[], version: string): Promise<void> {
     workers: options.workers,
     workersBacklog: options.workersBacklog,
     eventsBodyLimit: options.eventsBodyLimit,
-    delivery: queue
-      ? { mode: 'queue', queue }
+    delivery: sqs
+      ? { mode: 'queue', queue: sqs.queue, ...(sqs.deadLetters ? { deadLetters: sqs.deadLetters } : {}) }
       : options.delivery === 'durable'
         ? { mode: 'durable', dataDir: options.embedDataDir, defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds } }
         : { mode: 'memory' },
@@ -79,7 +79,7 @@ export async function main(args: string[], version: string): Promise<void> {
     ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
   });
   logger.info(
-    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: queue ? 'sqs' : options.delivery, dev: options.dev },
+    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');

@@ -14,9 +14,11 @@ export interface GatewayProcess {
 }
 
 /** Starts the built CLI with JSON logs on free ports and waits for its start-up line. */
-export function startGatewayProcess(args: string[]): Promise<GatewayProcess> {
+export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+  // Jest gives each test file its own copy of process.env; the child gets it explicitly, with `env` on top.
   const child = spawn(process.execPath, [BIN, '--events-port', '0', '--config-port', '0', '--log-format', 'json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

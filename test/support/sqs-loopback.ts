@@ -49,8 +49,14 @@ export class SqsLoopback {
         void checkSignature({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw }).then((signature) => {
           this.calls.push({ target, contentType: String(req.headers['content-type'] ?? ''), body, signature });
           const answer = signature === 'invalid' ? { status: 403, body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'signature mismatch' } } : this.answer(target, body);
-          res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify(answer.body));
+          const reply = () => {
+            res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify(answer.body));
+          };
+          // A long poll that finds nothing waits a little, as SQS waits up to WaitTimeSeconds: pollers do not spin.
+          const empty = target === 'AmazonSQS.ReceiveMessage' && !(answer.body as { Messages?: unknown[] }).Messages;
+          if (empty && body.WaitTimeSeconds > 0) setTimeout(reply, 50);
+          else reply();
         });
       });
     });

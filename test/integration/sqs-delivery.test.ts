@@ -1,0 +1,70 @@
+import { rmSync } from 'node:fs';
+import { call, tempDir } from '../support/gateway';
+import { runCli, startGatewayProcess, type GatewayProcess } from '../support/process';
+import { SqsLoopback } from '../support/sqs-loopback';
+import { TestTarget } from '../support/target';
+
+/** Polls `check` until it holds; the deadline only bounds a failing test. */
+async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the local server delivering through SQS, with a dead-letter queue', () => {
+  let sqs: SqsLoopback;
+  let target: TestTarget;
+  let gw: GatewayProcess;
+  const dir = tempDir('eg-sqs-');
+
+  beforeAll(async () => {
+    sqs = await SqsLoopback.start();
+    target = await TestTarget.start();
+    gw = await startGatewayProcess(
+      ['--dev', `--embed-data-dir=${dir}`, `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`],
+      // It signs its SQS calls with these; the loopback checks the signatures.
+      { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
+    );
+  });
+  afterAll(async () => {
+    gw?.child.kill('SIGTERM');
+    await gw?.exited;
+    await Promise.all([sqs.close(), target.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('dead-letters a delivery its target refuses, lists it with the error, and delivers it once replayed', async () => {
+    const space = `${gw.configUrl}/v1/spaces/default`;
+    target.behaviour = () => ({ status: 422, body: 'unknown customer' });
+    expect((await call('POST', `${space}/eventtypes`, { name: 'order.placed' })).status).toBe(201);
+    expect((await call('POST', `${space}/functions`, { functionId: 'orders', type: 'http', provider: { url: target.url } })).status).toBe(201);
+    expect((await call('POST', `${space}/subscriptions`, { type: 'async', eventType: 'order.placed', functionId: 'orders', path: '/' })).status).toBe(201);
+    const event = { eventType: 'order.placed', cloudEventsVersion: '0.1', source: '/shop', eventID: 'o-1', data: { id: 1 } };
+    const emitted = await fetch(`${gw.eventsUrl}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
+    expect(emitted.status).toBe(202);
+
+    const [letter] = await eventually(async () => {
+      const list = (await call('GET', `${space}/deadletters`)).body.deadLetters as Array<Record<string, unknown>>;
+      return list.length > 0 ? list : undefined;
+    }, 'the dead letter');
+    expect(letter).toMatchObject({ functionId: 'orders', eventType: 'order.placed', eventId: 'o-1', attempts: 1, error: expect.stringContaining('422') });
+    expect(target.received).toHaveLength(1);
+
+    target.behaviour = () => ({ status: 200, body: '{}' });
+    const replayed = await call('POST', `${space}/deadletters/${String(letter?.deliveryId)}/replay`);
+    expect([replayed.status, replayed.body]).toEqual([202, { replayed: 1 }]);
+    await target.waitFor(2);
+    expect(target.received[1]?.json()).toMatchObject({ eventID: 'o-1' });
+    expect(sqs.calls.every((c) => c.signature === 'valid')).toBe(true);
+  });
+
+  it('refuses the SQS flags without --sqs-queue-url', async () => {
+    const run = await runCli(['--sqs-dead-letter-queue-url=https://sqs.us-east-1.amazonaws.com/1/dlq']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('need --sqs-queue-url');
+  });
+});
