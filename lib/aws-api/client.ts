@@ -101,9 +101,10 @@ export class AwsApi {
         return await this.once(request);
       } catch (err) {
         if (request.abortSignal?.aborted) throw failure ?? err;
-        const skew = clockSkew(err, Date.now());
-        // A clock far from AWS's fails every signature: sign with AWS's time from now on, as the SDK does.
-        if (skew !== undefined && skew !== this.clockOffset) this.clockOffset = skew;
+        const offset = clockOffset(err, this.clockOffset);
+        // A clock far from AWS's fails every signature: sign with AWS's time from now on, as the SDK does
+        // (and back again once the clock is right: the offset is measured against the time we signed with).
+        if (offset !== undefined) this.clockOffset = offset;
         else if (attempt >= this.maxAttempts || !retryable(err)) throw err;
         if (attempt >= this.maxAttempts) throw err;
         failure = err;
@@ -184,10 +185,14 @@ function retryable(err: unknown): boolean {
   return isThrottlingError(e) || isTransientError(e) || isServerError(e);
 }
 
-/** Milliseconds AWS's clock is ahead of ours, when a refusal is put down to skew; undefined otherwise. */
-function clockSkew(err: unknown, now: number): number | undefined {
+/**
+ * The new offset of our signing clock (AWS's time minus our clock) when a refusal is put down to skew:
+ * AWS's `Date` is far from the time we signed with. Undefined otherwise.
+ */
+function clockOffset(err: unknown, currentOffset: number): number | undefined {
   if (!(err instanceof AwsServiceError) || !isClockSkewError(err as unknown as SdkError)) return undefined;
   const serverTime = Date.parse(err.headers.date ?? '');
-  if (!Number.isFinite(serverTime) || Math.abs(serverTime - now) < CLOCK_SKEW_MS) return undefined;
+  const now = Date.now();
+  if (!Number.isFinite(serverTime) || Math.abs(serverTime - (now + currentOffset)) < CLOCK_SKEW_MS) return undefined;
   return serverTime - now;
 }

@@ -11,6 +11,6 @@ export function composeWorker(config: AwsConfig, options: ComposeOptions = {}) {
   const parts = composeRouter(config, options, connectorFactories);
   const queueUrl = config.queueUrl as string;
   const sqs = new SqsApi({ queueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
-  const retries = new SqsRetries({ sqs, queueUrl, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
+  const retries = new SqsRetries({ sqs, queueUrl, logger: parts.logger, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
   return { ...parts, retries };
 }

@@ -1,4 +1,5 @@
 import type { SqsApi } from '../aws-api/sqs';
+import type { Logger } from '../logger';
 import { DeliveryFailure, type Delivery, type RetryPolicy } from './queue';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 
@@ -19,6 +20,7 @@ export interface SqsRetriesOptions {
   deadLetterQueueUrl?: string;
   defaultRetry?: RetryPolicy;
   backoff?: Backoff;
+  logger: Logger;
 }
 
 /** Message attributes a dead letter carries, so that the dead-letter endpoints can say what happened. */
@@ -62,21 +64,19 @@ export class SqsRetries {
   /** Sends the message to the dead-letter queue; false when there is none or the send failed (the queue's redrive then applies). */
   private async deadLetter(message: ReceivedMessage, failure: unknown, now: number): Promise<boolean> {
     if (!this.options.deadLetterQueueUrl) return false;
-    const error = (failure instanceof Error ? failure.message : String(failure)).slice(0, MAX_ERROR_LENGTH);
-    const number = (value: number) => ({ DataType: 'Number', StringValue: String(value) });
+    const error = sqsText(failure instanceof Error ? failure.message : String(failure));
+    const attributes: Record<string, { DataType: string; StringValue: string }> = { [DEAD_LETTER_ATTRIBUTES.error]: { DataType: 'String', StringValue: error || 'failed' } };
+    const numbers: Array<[string, number]> = [
+      [DEAD_LETTER_ATTRIBUTES.attempts, message.receiveCount],
+      [DEAD_LETTER_ATTRIBUTES.acceptedAt, message.sentAt],
+      [DEAD_LETTER_ATTRIBUTES.deadLetteredAt, now],
+    ];
+    for (const [name, value] of numbers) if (Number.isFinite(value)) attributes[name] = { DataType: 'Number', StringValue: String(value) };
     try {
-      await this.options.sqs.call('SendMessage', {
-        QueueUrl: this.options.deadLetterQueueUrl,
-        MessageBody: message.body,
-        MessageAttributes: {
-          [DEAD_LETTER_ATTRIBUTES.attempts]: number(message.receiveCount),
-          [DEAD_LETTER_ATTRIBUTES.acceptedAt]: number(message.sentAt),
-          [DEAD_LETTER_ATTRIBUTES.deadLetteredAt]: number(now),
-          [DEAD_LETTER_ATTRIBUTES.error]: { DataType: 'String', StringValue: error || 'failed' },
-        },
-      });
+      await this.options.sqs.call('SendMessage', { QueueUrl: this.options.deadLetterQueueUrl, MessageBody: message.body, MessageAttributes: attributes });
       return true;
-    } catch {
+    } catch (err) {
+      this.options.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not move a delivery to the dead-letter queue; it stays in the delivery queue');
       return false;
     }
   }
@@ -85,4 +85,11 @@ export class SqsRetries {
     const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(retryDelayMs(message.receiveCount, this.backoff) / 1000)));
     await this.options.sqs.call('ChangeMessageVisibility', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds });
   }
+}
+
+/** At most MAX_ERROR_LENGTH characters SQS accepts in a message attribute (no control characters, no lone surrogates). */
+function sqsText(text: string): string {
+  return Array.from(text.replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '?'))
+    .slice(0, MAX_ERROR_LENGTH)
+    .join('');
 }

@@ -73,7 +73,7 @@ export class SqsQueue implements DeliveryQueue {
   constructor(private readonly options: SqsQueueOptions) {
     this.sqs = new SqsApi({ queueUrl: options.queueUrl, ...options.connection });
     const deadLetters = options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {};
-    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, ...deadLetters, ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}) });
+    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, logger: options.logger, ...deadLetters, ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}) });
   }
 
   /**

@@ -18,6 +18,8 @@ import { SystemEvents } from './system-events';
 /** Where the router gets the current routing table from. */
 export interface RoutingSource {
   current(): RoutingTable | Promise<RoutingTable>;
+  /** The table after checking for changes now, when the source can (see RoutingCache.latest). */
+  latest?(): RoutingTable | Promise<RoutingTable>;
 }
 
 export interface EventRouterDeps {
@@ -66,8 +68,13 @@ export class EventRouter {
 
   /** Performs one async delivery: the queue's worker. Rejects when the target call failed. */
   deliver = async (delivery: Delivery): Promise<void> => {
-    const table = await this.deps.routing.current();
-    const fn = table.function(delivery.space, delivery.functionId);
+    let table = await this.deps.routing.current();
+    let fn = table.function(delivery.space, delivery.functionId);
+    // A table a few seconds old may not know a function registered since: look again before giving up.
+    if (!fn && this.deps.routing.latest) {
+      table = await this.deps.routing.latest();
+      fn = table.function(delivery.space, delivery.functionId);
+    }
     if (!fn) throw new DeliveryFailure(`function "${delivery.functionId}" is not registered any more`, false);
     const binary = binaryForRoute(table.route(delivery.space, delivery.subscriptionId), () => JSON.parse(delivery.payload) as CloudEvent);
     const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...(binary ? { binary } : {}) };

@@ -48,6 +48,15 @@ export class RoutingCache {
     return building.table;
   }
 
+  /**
+   * The table after checking the store's version now, for a lookup that missed: another instance may
+   * have just registered what was looked for. Without version checks (one writer) the table is current.
+   */
+  latest(): RoutingTable | Promise<RoutingTable> {
+    if (this.options.versionCheckMs !== undefined) this.checkedAt = 0;
+    return this.current();
+  }
+
   /** A refresh; when the store fails and a table exists, the table keeps serving and the check is retried later. */
   private async refreshOrKeep(): Promise<RoutingTable> {
     try {

@@ -44,8 +44,12 @@ export class SqliteStore implements RegistryStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    // A registry written before the counts table existed is counted once; later writes keep it current.
-    this.db.exec('INSERT INTO counts (space, kind, n) SELECT space, kind, COUNT(*) FROM records WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY space, kind');
+    // Counted afresh on every open (one index scan), so a registry written without the counts, by an
+    // older version, is right too; from here on every write keeps them current.
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM counts');
+      this.db.exec('INSERT INTO counts (space, kind, n) SELECT space, kind, COUNT(*) FROM records GROUP BY space, kind');
+    })();
     this.statements = {
       get: this.db.prepare<[string, string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? AND id = ?'),
       list: this.db.prepare<[string, string], { value: string }>('SELECT value FROM records WHERE space = ? AND kind = ? ORDER BY id'),

@@ -122,11 +122,13 @@ describe('the lean AWS client', () => {
   });
 
   it('signs with AWS\'s time once a refusal shows our clock is off, and the call then goes through', async () => {
-    const awsTime = Date.now() + 60 * 60 * 1000;
+    // AWS's clock an hour ahead of ours, then (our clock fixed, say) back with ours.
+    let awsAhead = 60 * 60 * 1000;
     let skewed = true;
     const fake = await AwsFake.start(
       (req) => {
         const signedAt = Date.parse(String(req.headers['x-amz-date']).replace(/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/, '$1-$2-$3T$4:$5:$6Z'));
+        const awsTime = Date.now() + awsAhead;
         skewed = Math.abs(signedAt - awsTime) > 5 * 60 * 1000;
         return skewed
           ? json(400, { __type: 'InvalidSignatureException', message: 'Signature expired' }, { date: new Date(awsTime).toUTCString() })
@@ -139,6 +141,9 @@ describe('the lean AWS client', () => {
       expect(await api.json('DynamoDB_20120810.GetItem', {})).toEqual({ ok: true });
       expect(fake.requests).toHaveLength(2);
       expect(skewed).toBe(false);
+      awsAhead = 0;
+      expect(await api.json('DynamoDB_20120810.GetItem', {})).toEqual({ ok: true });
+      expect(fake.requests).toHaveLength(4);
     } finally {
       await fake.close();
     }

@@ -92,9 +92,12 @@ describe('SQS delivery queue', () => {
         throw new DeliveryFailure(`target refused ${d.deliveryId}`, d.deliveryId === 'd1');
       });
     });
-    await queue.enqueue([delivery(1), delivery(2)]);
-    await settled;
-    await queue.drain();
+    try {
+      await queue.enqueue([delivery(1), delivery(2)]);
+      await settled;
+    } finally {
+      await queue.drain();
+    }
     // d1 may be retried: its message is hidden for its backoff and stays in the queue.
     const hidden = sqs.calls.filter((c) => c.target === 'AmazonSQS.ChangeMessageVisibility');
     expect(hidden).toHaveLength(1);

@@ -1,4 +1,7 @@
+import { InProcessQueue } from '../../lib/delivery/in-process';
 import { RoutingCache } from '../../lib/gateway/routing-cache';
+import { EventRouter } from '../../lib/gateway/router';
+import { EmfMetrics } from '../../lib/metrics/emf';
 import { silentLogger } from '../../lib/logger';
 import type { Provider } from '../../lib/providers/provider';
 import type { RegistryStore } from '../../lib/registry/store';
@@ -51,5 +54,19 @@ describe('RoutingCache', () => {
     release();
     await early;
     expect((await after).eventType('space1', 'late')).toBeDefined();
+  });
+
+  it('looks again, at once, for a function its table does not know yet, before a delivery gives up on it', async () => {
+    const store = new MemoryStore();
+    const calls: string[] = [];
+    const cache = new RoutingCache(store, () => ({ invoke: async (payload) => (calls.push(payload), Buffer.from('{}')) }), silentLogger, { versionCheckMs: 60_000 });
+    const router = new EventRouter({ routing: cache, queue: new InProcessQueue({ workers: 1, backlog: 10 }), metrics: new EmfMetrics(() => {}), logger: silentLogger });
+    await cache.current();
+    // Another instance registers the function after this one built its table.
+    await store.create({ key: { space: 'space1', kind: 'function', id: 'late' }, value: { space: 'space1', functionId: 'late', type: 'http', provider: { url: 'http://127.0.0.1:9/' } } as never, references: [] });
+    const delivery = { deliveryId: 'd', space: 'space1', subscriptionId: 's', functionId: 'late', eventType: 'e', eventId: 'i', payload: '{"eventID":"i"}' };
+    await router.deliver(delivery);
+    expect(calls).toEqual(['{"eventID":"i"}']);
+    await expect(router.deliver({ ...delivery, functionId: 'never' })).rejects.toMatchObject({ name: 'DeliveryFailure', retryable: false });
   });
 });
