@@ -73,6 +73,7 @@ export class RegistryService {
 
   async createEventType(space: string, body: unknown): Promise<EventType> {
     const eventType = parseEventType(space, body);
+    await this.checkAuthorizerAnswers(eventType);
     await this.write('create', 'eventType', eventType.name, eventType, this.authorizerRefs(eventType));
     return eventType;
   }
@@ -87,6 +88,7 @@ export class RegistryService {
 
   async updateEventType(space: string, name: string, body: unknown): Promise<EventType> {
     const eventType = parseEventType(space, body, name);
+    await this.checkAuthorizerAnswers(eventType);
     await this.write('update', 'eventType', name, eventType, this.authorizerRefs(eventType));
     return eventType;
   }
@@ -115,7 +117,7 @@ export class RegistryService {
     const parsed = parseFunction(space, body, functionId);
     const existing = await this.require('function', space, functionId);
     const fn = this.keepMaskedSecrets(parsed, existing);
-    if (!canAnswer(fn.type)) await this.checkNoSyncSubscription(fn);
+    if (!canAnswer(fn.type)) await this.checkAnswersNothing(fn);
     await this.write('update', 'function', functionId, fn, []);
     return this.presentFunction(fn);
   }
@@ -309,13 +311,30 @@ export class RegistryService {
     }
   }
 
-  /** A function that cannot answer must not become the target of an existing sync subscription. */
-  private async checkNoSyncSubscription(fn: FunctionRecord): Promise<void> {
+  /** A function that cannot answer must not become the target of a sync subscription, nor an authorizer. */
+  private async checkAnswersNothing(fn: FunctionRecord): Promise<void> {
     const subscriptions = await this.store.list(fn.space, 'subscription');
     const sync = subscriptions.find((s) => s.type === 'sync' && s.functionId === fn.functionId);
     if (sync) {
       throw new ValidationError(
         `Function doesn't validate. Validation error: function type "${fn.type}" cannot answer sync subscription "${sync.subscriptionId}"; delete it or subscribe asynchronously.`,
+      );
+    }
+    const authorized = (await this.store.list(fn.space, 'eventType')).find((e) => e.authorizerId === fn.functionId);
+    if (authorized) {
+      throw new ValidationError(
+        `Function doesn't validate. Validation error: function type "${fn.type}" cannot answer as the authorizer of event type "${authorized.name}".`,
+      );
+    }
+  }
+
+  /** An authorizer must answer (allow or deny): a connector only takes events. A missing one is the store's to refuse. */
+  private async checkAuthorizerAnswers(eventType: EventType): Promise<void> {
+    if (!eventType.authorizerId) return;
+    const fn = await this.store.get({ space: eventType.space, kind: 'function', id: eventType.authorizerId });
+    if (fn && !canAnswer(fn.type)) {
+      throw new ValidationError(
+        `Event Type doesn't validate. Validation error: function type "${fn.type}" cannot answer as an authorizer; use a function that answers.`,
       );
     }
   }

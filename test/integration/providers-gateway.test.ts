@@ -201,6 +201,21 @@ describe('function type configs in the Config API', () => {
     expect((await call('GET', `${base}/functions/f`)).body.type).toBe('http');
   });
 
+  it('refuses a connector as an authorizer, and turning an authorizer into a connector', async () => {
+    const base = gw.space('authorizers');
+    const queue = { queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', region };
+    await call('POST', `${base}/functions`, { functionId: 'sink', type: 'awssqs', provider: queue });
+    const refused = await call('POST', `${base}/eventtypes`, { name: 'guarded', authorizerId: 'sink' });
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused.body)).toBe('Event Type doesn\'t validate. Validation error: function type "awssqs" cannot answer as an authorizer; use a function that answers.');
+    await call('POST', `${base}/functions`, { functionId: 'auth', type: 'http', provider: { url: 'http://127.0.0.1:1/' } });
+    expect((await call('POST', `${base}/eventtypes`, { name: 'guarded', authorizerId: 'auth' })).status).toBe(201);
+    const turned = await call('PUT', `${base}/functions/auth`, { type: 'awssqs', provider: queue });
+    expect(turned.status).toBe(400);
+    expect(errorOf(turned.body)).toBe('Function doesn\'t validate. Validation error: function type "awssqs" cannot answer as the authorizer of event type "guarded".');
+    expect((await call('GET', `${base}/functions/auth`)).body.type).toBe('http');
+  });
+
   it('refuses a Kinesis partition key other than eventType or eventID', async () => {
     const res = await call('POST', `${gw.space('kinesis')}/functions`, { functionId: 'k', type: 'awskinesis', provider: { streamName: 's', region, partitionKey: 'source' } });
     expect(res.status).toBe(400);
