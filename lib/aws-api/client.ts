@@ -11,7 +11,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SdkError } f
  * A lean AWS API client: one signed HTTPS call (the SDK's own SigV4 signer and node:http handler),
  * retried the way the SDK retries, with AWS's errors as `AwsServiceError`. It stands in for the
  * SDK's generated clients on the paths every Lambda bundle carries (DynamoDB, SQS, Lambda Invoke):
- * those clients bring ≈230 KB of protocol machinery into a bundle, this ≈30 KB.
+ * those clients bring ≈230 KB of protocol machinery into a bundle, this ≈40 KB.
  */
 
 /** Static keys, as a function's config or a test gives them. */
