@@ -49,21 +49,25 @@ export class DeliveryFailure extends Error {
   }
 }
 
-/** A delivery that ran out of retries, kept for an operator to inspect, replay or delete. */
-export interface DeadLetter {
-  deliveryId: string;
-  space: string;
-  subscriptionId: string;
-  functionId: string;
-  eventType: string;
-  eventId: string;
+/** What a queue knows of a delivery that ran out of retries, besides the delivery itself. */
+export interface DeadLetterRecord {
   attempts: number;
   /** When the event was accepted, ISO 8601. */
   acceptedAt: string;
-  /** When it was dead-lettered, ISO 8601, where the queue knows it (SQS does not say). */
+  /** When it was dead-lettered, ISO 8601, where the queue knows it (SQS's redrive does not say). */
   deadLetteredAt?: string;
   error: string;
+}
+
+/** A delivery that ran out of retries, kept for an operator to inspect, replay or delete. */
+export interface DeadLetter extends Pick<Delivery, 'deliveryId' | 'space' | 'subscriptionId' | 'functionId' | 'eventType' | 'eventId'>, DeadLetterRecord {
   event: unknown;
+}
+
+/** A dead letter as the dead-letter endpoints show it: the delivery's identity, the queue's record, the event. */
+export function deadLetterOf(delivery: Delivery, record: DeadLetterRecord): DeadLetter {
+  const { deliveryId, space, subscriptionId, functionId, eventType, eventId } = delivery;
+  return { deliveryId, space, subscriptionId, functionId, eventType, eventId, ...record, event: eventOfPayload(delivery.payload) };
 }
 
 /** Where dead letters are kept: listed, replayed into delivery, deleted. */
@@ -76,7 +80,7 @@ export interface DeadLetters {
 }
 
 /** A delivery's payload as the event a dead letter shows; a payload that is not JSON is shown as it is. */
-export function eventOfPayload(payload: string): unknown {
+function eventOfPayload(payload: string): unknown {
   try {
     return JSON.parse(payload);
   } catch {

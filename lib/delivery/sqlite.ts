@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 import {
   DeliveryFailure,
-  eventOfPayload,
+  deadLetterOf,
   type DeadLetter,
   type DeadLetters,
   type Delivery,
@@ -399,17 +399,10 @@ function fromRow(row: Row): Entry {
 }
 
 function toDeadLetter(row: Row): DeadLetter {
-  return {
-    deliveryId: row.id,
-    space: row.space,
-    subscriptionId: row.subscription_id,
-    functionId: row.function_id,
-    eventType: row.event_type,
-    eventId: row.event_id,
+  return deadLetterOf(fromRow(row).delivery, {
     attempts: row.attempts,
     acceptedAt: new Date(row.accepted_at).toISOString(),
     deadLetteredAt: new Date(row.dead_at ?? row.next_at).toISOString(),
     error: row.last_error ?? '',
-    event: eventOfPayload(row.payload),
-  };
+  });
 }

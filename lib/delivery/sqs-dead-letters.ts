@@ -1,5 +1,5 @@
 import type { SqsApi, SqsMessage as Message } from '../aws-api/sqs';
-import { eventOfPayload, type DeadLetter, type DeadLetters, type Delivery } from './queue';
+import { deadLetterOf, type DeadLetter, type DeadLetters, type Delivery } from './queue';
 import { deliveryFromMessage } from './sqs';
 import { DEAD_LETTER_ATTRIBUTES } from './sqs-retries';
 
@@ -108,17 +108,10 @@ function toDeadLetter(message: Message): DeadLetter | undefined {
   const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
   const sent = Number(attribute(DEAD_LETTER_ATTRIBUTES.acceptedAt) ?? message.Attributes?.SentTimestamp);
   const deadAt = Number(attribute(DEAD_LETTER_ATTRIBUTES.deadLetteredAt));
-  return {
-    deliveryId: delivery.deliveryId,
-    space: delivery.space,
-    subscriptionId: delivery.subscriptionId,
-    functionId: delivery.functionId,
-    eventType: delivery.eventType,
-    eventId: delivery.eventId,
+  return deadLetterOf(delivery, {
     attempts: Number(attribute(DEAD_LETTER_ATTRIBUTES.attempts) ?? message.Attributes?.ApproximateReceiveCount ?? 0),
     acceptedAt: new Date(Number.isFinite(sent) ? sent : Date.now()).toISOString(),
     ...(Number.isFinite(deadAt) ? { deadLetteredAt: new Date(deadAt).toISOString() } : {}),
     error: attribute(DEAD_LETTER_ATTRIBUTES.error) ?? ERROR,
-    event: eventOfPayload(delivery.payload),
-  };
+  });
 }
