@@ -39,9 +39,9 @@ export function configHandler(parts: Observed & { configApi: ConfigApi; access?:
 }
 
 /** The SQS worker: performs each message's delivery and reports the failed ones by message ID. */
-export function workerHandler(parts: Observed & { router: EventRouter; retries?: SqsRetries }) {
+export function workerHandler(parts: Observed & { router: EventRouter; retries: SqsRetries }) {
   return middy<SQSEvent, SQSBatchResponse>()
     .use(requestLogging(parts.logger))
     .use(metricsFlush(parts.metrics))
-    .handler(async (event) => ({ batchItemFailures: await deliverBatch(event.Records, parts.router.deliver, parts.logger, parts.retries) }));
+    .handler(async (event) => ({ batchItemFailures: await deliverBatch(event.Records, parts.router.deliver, parts.retries) }));
 }

@@ -1,6 +1,6 @@
 import type { SqsApi, SqsMessage as Message } from '../aws-api/sqs';
 import { deadLetterOf, type DeadLetter, type DeadLetters, type Delivery } from './queue';
-import { deliveryFromMessage } from './sqs';
+import { deliveryFromMessage } from './sqs-message';
 import { DEAD_LETTER_ATTRIBUTES } from './sqs-retries';
 
 export interface SqsDeadLettersOptions {

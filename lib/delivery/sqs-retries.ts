@@ -1,10 +1,12 @@
 import type { SqsApi } from '../aws-api/sqs';
 import type { Logger } from '../logger';
-import { DeliveryFailure, type Delivery, type RetryPolicy } from './queue';
+import { DeliveryFailure, type Delivery, type DeliveryHandler, type RetryPolicy } from './queue';
+import { deliveryFromMessage } from './sqs-message';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 
-/** A received SQS message, as far as retries care. */
+/** A received SQS message, as far as delivery and retries care. */
 export interface ReceivedMessage {
+  messageId: string;
   receiptHandle: string;
   body: string;
   /** How many times SQS has handed it out, this time included: the attempts so far. */
@@ -27,7 +29,7 @@ export interface SqsRetriesOptions {
 export const DEAD_LETTER_ATTRIBUTES = { attempts: 'eg-attempts', error: 'eg-error', acceptedAt: 'eg-accepted-at', deadLetteredAt: 'eg-dead-lettered-at' } as const;
 
 /** What became of a failed delivery. */
-export type RetryOutcome = 'retry' | 'dead-lettered';
+type RetryOutcome = 'retry' | 'dead-lettered';
 
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 const MAX_ERROR_LENGTH = 1000;
@@ -48,8 +50,28 @@ export class SqsRetries {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
+  /**
+   * Performs a received message's delivery and, when it fails, retries or dead-letters it. `done` when
+   * the message may be deleted (delivered, or moved to the dead-letter queue); `retry` when SQS should
+   * hand it out again (after the backoff this has set).
+   */
+  async deliver(message: ReceivedMessage, deliver: DeliveryHandler): Promise<'done' | 'retry'> {
+    let delivery: Delivery | undefined;
+    try {
+      delivery = deliveryFromMessage(message.body);
+      await deliver(delivery);
+      return 'done';
+    } catch (failure) {
+      const outcome = await this.failed(message, delivery, failure);
+      const fields = { messageId: message.messageId, deliveryId: delivery?.deliveryId, receiveCount: message.receiveCount, err: failure instanceof Error ? failure.message : String(failure) };
+      if (outcome === 'dead-lettered') this.options.logger.warn(fields, 'delivery failed for good; moved to the dead-letter queue');
+      else this.options.logger.warn(fields, 'delivery failed; SQS will retry it');
+      return outcome === 'dead-lettered' ? 'done' : 'retry';
+    }
+  }
+
   /** Retries or dead-letters a failed message; `delivery` is undefined when its body is not one (never worth retrying). */
-  async failed(message: ReceivedMessage, delivery: Delivery | undefined, failure: unknown, now = Date.now()): Promise<RetryOutcome> {
+  private async failed(message: ReceivedMessage, delivery: Delivery | undefined, failure: unknown, now = Date.now()): Promise<RetryOutcome> {
     const policy = delivery?.retry ?? this.defaultRetry;
     const retryable = delivery !== undefined && !(failure instanceof DeliveryFailure && !failure.retryable);
     if (!retryable || !mayRetry(policy, message.receiveCount, message.sentAt, now)) {

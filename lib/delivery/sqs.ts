@@ -1,6 +1,7 @@
 import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
 import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
+import { deliveryToMessage } from './sqs-message';
 import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
@@ -40,21 +41,6 @@ function batches(deliveries: Delivery[]): Delivery[][] {
   }
   if (current.length > 0) out.push(current);
   return out;
-}
-
-/** A delivery as an SQS message body. */
-export function deliveryToMessage(delivery: Delivery): string {
-  return JSON.stringify(delivery);
-}
-
-/** The delivery an SQS message body carries; throws on a body that is not one. */
-export function deliveryFromMessage(body: string): Delivery {
-  const value = JSON.parse(body) as Partial<Delivery>;
-  const fields = ['deliveryId', 'space', 'subscriptionId', 'functionId', 'eventType', 'eventId', 'payload'] as const;
-  for (const field of fields) {
-    if (typeof value[field] !== 'string') throw new Error(`message is not a delivery: "${field}" missing`);
-  }
-  return value as Delivery;
 }
 
 /**
@@ -147,26 +133,18 @@ export class SqsQueue implements DeliveryQueue {
     }
   }
 
-  /** Runs one message; deletes it on success, applies the retry policy (backoff or dead letter) on failure. */
+  /** Runs one message; deletes it when done with it (delivered or dead-lettered), else leaves it to SQS with its backoff. */
   private async consume(message: SqsMessage, handler: DeliveryHandler): Promise<void> {
     this.inFlight++;
-    let delivery: Delivery | undefined;
     try {
-      try {
-        delivery = deliveryFromMessage(message.Body ?? '');
-        await handler(delivery);
-      } catch (failure) {
-        const received = {
-          receiptHandle: message.ReceiptHandle ?? '',
-          body: message.Body ?? '',
-          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-          sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
-        };
-        const outcome = await this.retries.failed(received, delivery, failure);
-        const err = failure instanceof Error ? failure.message : String(failure);
-        this.options.logger.warn({ messageId: message.MessageId, err, outcome }, outcome === 'retry' ? 'delivery failed; SQS will retry it' : 'delivery failed for good; moved to the dead-letter queue');
-        if (outcome === 'retry') return;
-      }
+      const received = {
+        messageId: message.MessageId ?? '',
+        receiptHandle: message.ReceiptHandle ?? '',
+        body: message.Body ?? '',
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+        sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
+      };
+      if ((await this.retries.deliver(received, handler)) === 'retry') return;
       await this.sqs.call('DeleteMessage', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle });
     } catch (err) {
       this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'could not delete a finished message; SQS will hand it out again');

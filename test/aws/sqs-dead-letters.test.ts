@@ -1,6 +1,6 @@
 import { SqsApi } from '../../lib/aws-api/sqs';
 import { SqsDeadLetters } from '../../lib/delivery/sqs-dead-letters';
-import { deliveryToMessage } from '../../lib/delivery/sqs';
+import { deliveryToMessage } from '../../lib/delivery/sqs-message';
 import type { Delivery } from '../../lib/delivery/queue';
 import { SqsLoopback } from '../support/sqs-loopback';
 
