@@ -1,7 +1,8 @@
 import { defaultProviderDeps, type ProviderDeps, type ProviderDepsOptions } from '../../lib/providers/index';
-import { TargetError, type Provider, type TargetFailure } from '../../lib/providers/provider';
+import type { Provider, TargetFailure } from '../../lib/providers/provider';
 import { closedPortUrl } from '../support/ports';
 import { TestTarget } from '../support/target';
+import { failureOf } from '../support/waiting';
 
 /** One provider type with a real stand-in for its target on loopback. */
 export interface ProviderHarness {
@@ -23,15 +24,6 @@ export interface ProviderHarness {
 }
 
 const event = (eventID: string) => ({ eventType: 'user.created', cloudEventsVersion: '0.1', source: '/contract', eventID, contentType: 'application/json', data: { name: 'Ada' } });
-
-async function failureOf(promise: Promise<unknown>): Promise<TargetError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
-  return err;
-}
 
 /** How a gateway's provider dependencies are made: the local server's (undici) by default, or the Lambda handlers' (node:http). */
 export interface DepsMaker {

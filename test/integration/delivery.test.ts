@@ -1,16 +1,6 @@
 import { errorOf, call, sharedGateway, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
-
-/** Polls `check` until it holds; the deadline only bounds a failing test. */
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, deadlineMs = 10_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { eventually } from '../support/waiting';
 
 describe('durable async delivery', () => {
   let gw: TestGateway;

@@ -8,11 +8,11 @@ import { azureFunctionProvider } from '../../lib/providers/azurefunction';
 import { googleCloudFunctionProvider } from '../../lib/providers/gcloudfunction';
 import { defaultProviderDeps, type ProviderDeps } from '../../lib/providers/index';
 import { actionUrl, openWhiskProvider } from '../../lib/providers/openwhisk';
-import { TargetError } from '../../lib/providers/provider';
 import { REFUSED_KEY_PREFIX, startEventBridgeFake, startFirehoseFake, startLambdaFake, startSqsFake, type AwsFake } from '../support/aws-fakes';
 import { GoogleFake } from '../support/google-fake';
 import { LocalKinesis, TEST_CREDENTIALS } from '../support/kinesis';
 import { TestTarget } from '../support/target';
+import { failureOf } from '../support/waiting';
 
 const region = 'eu-west-1';
 const aws = { region, ...TEST_CREDENTIALS };
@@ -20,15 +20,6 @@ const refusedKeys = { awsAccessKeyId: `${REFUSED_KEY_PREFIX}1`, awsSecretAccessK
 const event = { eventType: 'order.placed', cloudEventsVersion: '0.1', source: '/shop', eventID: 'evt-1', data: { total: 3 } };
 const payload = JSON.stringify(event);
 const context = { deliveryId: 'delivery-7', eventId: 'evt-1', eventType: 'order.placed' };
-
-async function failureOf(promise: Promise<unknown>): Promise<TargetError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
-  return err;
-}
 
 let deps: ProviderDeps;
 beforeEach(() => {

@@ -3,17 +3,7 @@ import { call, tempDir } from '../support/gateway';
 import { runCli, startGatewayProcess, type GatewayProcess } from '../support/process';
 import { SqsLoopback } from '../support/sqs-loopback';
 import { TestTarget } from '../support/target';
-
-/** Polls `check` until it holds; the deadline only bounds a failing test. */
-async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { eventually } from '../support/waiting';
 
 describe('the local server delivering through SQS, with a dead-letter queue', () => {
   let sqs: SqsLoopback;
