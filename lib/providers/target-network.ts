@@ -155,14 +155,18 @@ export function addressCheck(policy: TargetNetworkPolicy = {}): AddressCheck {
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+/** Resolves every address of a name, as `dns.lookup` with `all: true` does. */
+export type ResolveAll = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 /**
  * A `dns.lookup` replacement that resolves every address of a name and refuses the name when any of
  * them is not allowed: the socket then connects to exactly the addresses checked here, so neither a
- * second resolution (DNS rebinding) nor a mixed answer can slip a private address through.
+ * second resolution (DNS rebinding) nor a mixed answer can slip a private address through. `resolve`
+ * is the system resolver but for tests, which need answers no real name gives.
  */
-export function guardedLookup(check: AddressCheck) {
+export function guardedLookup(check: AddressCheck, resolve: ResolveAll = dnsLookup) {
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       for (const { address } of addresses) {
         const refused = check(address);

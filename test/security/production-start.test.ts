@@ -2,6 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, tempDir } from '../support/gateway';
 import { startGatewayProcess, type GatewayProcess } from '../support/process';
+import { TestTarget } from '../support/target';
+import { eventually } from '../support/waiting';
 
 const KEY = 'production-key-0123456789abcdef';
 
@@ -49,6 +51,29 @@ describe('a production start (no --dev)', () => {
     expect(gw.output()).toContain('169.254.169.254 is a metadata address');
     expect(gw.output()).not.toContain(KEY);
     expect(gw.output()).not.toContain('Config API is');
+  });
+
+  it('refuses to call a target on loopback, which only --dev allows', async () => {
+    const target = await TestTarget.start();
+    try {
+      const keysFile = join(dir, 'loopback-keys.json');
+      writeFileSync(keysFile, JSON.stringify([KEY]));
+      const gw = await start([`--config-keys-file=${keysFile}`]);
+      const base = `${gw.configUrl}/v1/spaces/default`;
+      const authed = (path: string, body: unknown) =>
+        fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await authed('/eventtypes', { name: 'http.request' })).status).toBe(201);
+      expect((await authed('/functions', { functionId: 'local', type: 'http', provider: { url: target.url } })).status).toBe(201);
+      expect((await authed('/subscriptions', { type: 'sync', eventType: 'http.request', functionId: 'local', method: 'GET', path: '/local' })).status).toBe(201);
+      const res = await fetch(`${gw.eventsUrl}/local`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ errors: [{ message: 'Function call failed. Please check logs.' }] });
+      await eventually(async () => (gw.output().includes('127.0.0.1 is a loopback address') ? true : undefined), 'the refusal in the log');
+      expect(target.received).toEqual([]);
+      expect(gw.output()).not.toContain('development mode');
+    } finally {
+      await target.close();
+    }
   });
 
   it('in --dev without keys is open and warns about it', async () => {

@@ -52,11 +52,25 @@ describe('CloudEvents 1.0, structured mode', () => {
     ['an extension name with upper case', { ...specExample, myExtension: 'x' }, /'myExtension' failed on the 'name' tag/],
     ['an object as extension value', { ...specExample, tenant: { id: 1 } }, /'tenant' failed on the 'scalar' tag/],
     ['a time that is not RFC 3339', { ...specExample, time: 'yesterday' }, /'time' failed on the 'rfc3339' tag/],
+    ['a time without its time zone', { ...specExample, time: '2018-04-05T17:31:00' }, /'time' failed on the 'rfc3339' tag/],
+    ['a time zone without minutes', { ...specExample, time: '2018-04-05T17:31:00+02' }, /'time' failed on the 'rfc3339' tag/],
+    ['a source that is not a URI-reference', { ...specExample, source: 'my source' }, /'source' failed on the 'uri' tag/],
+    ['a dataschema that is not a URI-reference', { ...specExample, dataschema: 'a schema' }, /'dataschema' failed on the 'uri' tag/],
   ])('rejects %s with a clear 400', (_name, body, detail) => {
     const act = () => eventFromRequest(structured(body));
     expect(act).toThrow(ValidationError);
     expect(act).toThrow(/^CloudEvent doesn't validate: /);
     expect(act).toThrow(detail);
+  });
+
+  it('accepts the RFC 3339 forms and URI-references the spec allows', () => {
+    for (const time of ['2018-04-05T17:31:00Z', '2018-04-05t17:31:00.123z', '2018-04-05T17:31:00.5+02:00', '2018-04-05T17:31:00-05:30']) {
+      expect([time, eventFromRequest(structured({ ...specExample, time }))]).toEqual([time, { ...specExample, time }]);
+    }
+    for (const source of ['/mycontext', 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', 'https://example.com/a?b=c', 'mycontext']) {
+      const event = { ...specExample, source, dataschema: source };
+      expect(eventFromRequest(structured(event))).toEqual(event);
+    }
   });
 
   it('names every missing attribute at once', () => {

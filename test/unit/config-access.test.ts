@@ -3,10 +3,12 @@ import { accessKeysFromEnv, ConfigAccess, parseAccessKeys } from '../../lib/http
 const ADMIN = 'admin-key-0123456789abcdef';
 const TEAM = 'team-key-0123456789abcdef';
 const VIEWER = 'viewer-key-0123456789abcdef';
+const MIXED = 'Mixed-Case-Key-0123456789ABCDEF';
+const TEAM_VIEWER = 'team-viewer-key-0123456789abcdef';
 
 describe('Config API access keys', () => {
   const access = new ConfigAccess({
-    keys: [{ key: ADMIN }, { key: TEAM, spaces: ['team'] }, { key: VIEWER, readOnly: true }],
+    keys: [{ key: ADMIN }, { key: TEAM, spaces: ['team'] }, { key: VIEWER, readOnly: true }, { key: MIXED }, { key: TEAM_VIEWER, spaces: ['team'], readOnly: true }],
     withoutKeys: 'open',
   });
   const decide = (method: string, path: string, authorization?: string) => access.decide({ method, path, authorization });
@@ -28,6 +30,12 @@ describe('Config API access keys', () => {
     expect(decide('POST', '/v1/spaces/a/functions', `bearer ${ADMIN.slice(0, -1)}`)).toMatchObject({ statusCode: 401 });
   });
 
+  it('compares keys exactly, capitals included', () => {
+    expect(decide('POST', '/v1/spaces/a/functions', `Bearer ${MIXED}`)).toEqual({ allowed: true });
+    expect(decide('POST', '/v1/spaces/a/functions', `bearer ${MIXED.toLowerCase()}`)).toMatchObject({ statusCode: 401 });
+    expect(decide('POST', '/v1/spaces/a/functions', `bearer ${MIXED.toUpperCase()}`)).toMatchObject({ statusCode: 401 });
+  });
+
   it('keeps a space-limited key to its spaces, however the space is spelled in the path', () => {
     expect(decide('PUT', '/v1/spaces/team/functions/f', `bearer ${TEAM}`)).toEqual({ allowed: true });
     expect(decide('PUT', '/v1/spaces/%74eam/functions/f', `bearer ${TEAM}`)).toEqual({ allowed: true });
@@ -42,6 +50,14 @@ describe('Config API access keys', () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
       expect(decide(method, '/v1/spaces/x/functions/f', `bearer ${VIEWER}`)).toMatchObject({ statusCode: 403, message: 'This access key is read-only.' });
     }
+  });
+
+  it('keeps a read-only key that is limited to spaces to reading its own spaces', () => {
+    expect(decide('GET', '/v1/spaces/team/functions', `bearer ${TEAM_VIEWER}`)).toEqual({ allowed: true });
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      expect(decide(method, '/v1/spaces/team/functions/f', `bearer ${TEAM_VIEWER}`)).toMatchObject({ statusCode: 403, message: 'This access key is read-only.' });
+    }
+    expect(decide('GET', '/v1/spaces/other/functions', `bearer ${TEAM_VIEWER}`)).toMatchObject({ statusCode: 403, message: 'This access key may not use space "other".' });
   });
 
   it('without keys is open or read-only as configured', () => {

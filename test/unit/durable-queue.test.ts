@@ -7,6 +7,7 @@ import { DurableQueue } from '../../lib/delivery/sqlite';
 import { noMetrics } from '../../lib/gateway/metrics';
 import { silentLogger } from '../../lib/logger';
 import { tempDir } from '../support/gateway';
+import { eventually } from '../support/waiting';
 
 const delivery = (id: string): Delivery => ({
   deliveryId: id,
@@ -115,5 +116,73 @@ describe('DurableQueue when its database is locked', () => {
     await queue.drain();
     blocker.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('DurableQueue accepting deliveries', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const newDir = () => {
+    const dir = tempDir('eg-queue-');
+    dirs.push(dir);
+    return dir;
+  };
+  const open = (dataDir: string, memoryLimit?: number) =>
+    new DurableQueue({ dataDir, workers: 1, logger: silentLogger, metrics: noMetrics, backoff: { baseMs: 5, capMs: 10 }, ...(memoryLimit ? { memoryLimit } : {}) });
+  const idsOnDisk = (dir: string): string[] => {
+    const reader = new Database(join(dir, 'deliveries.db'), { readonly: true });
+    try {
+      return reader.prepare<[], { id: string }>('SELECT id FROM deliveries ORDER BY id').all().map((row) => row.id);
+    } finally {
+      reader.close();
+    }
+  };
+
+  it('has the deliveries on disk by the time enqueue resolves (the 202 means persisted)', async () => {
+    const dir = newDir();
+    const queue = open(dir);
+    await queue.enqueue([delivery('p1'), delivery('p2')]);
+    expect(idsOnDisk(dir)).toEqual(['p1', 'p2']);
+    expect(queue.backlog()).toBe(2);
+    await queue.drain();
+  });
+
+  it('rejects an enqueue whose commit fails, and never delivers it', async () => {
+    const dir = newDir();
+    const queue = open(dir);
+    const seen: string[] = [];
+    queue.start(async (d) => {
+      seen.push(d.deliveryId);
+    });
+    // Another writer holds the database for longer than the queue's busy timeout: the commit fails.
+    const blocker = new Database(join(dir, 'deliveries.db'));
+    blocker.exec('BEGIN EXCLUSIVE');
+    const refused = queue.enqueue([delivery('refused')]).then(
+      () => 'resolved',
+      (err: unknown) => (err as { code?: string }).code,
+    );
+    expect(await refused).toBe('SQLITE_BUSY');
+    blocker.exec('COMMIT');
+    blocker.close();
+    // The next delivery goes through the same single worker: once it is delivered, the refused one would have been too.
+    await queue.enqueue([delivery('accepted')]);
+    await eventually(async () => (seen.length > 0 ? true : undefined), 'the accepted delivery');
+    await queue.drain();
+    expect(seen).toEqual(['accepted']);
+    expect(idsOnDisk(dir)).toEqual([]);
+    expect(queue.backlog()).toBe(0);
+  });
+
+  it('delivers everything accepted past its memory limit, from disk', async () => {
+    const dir = newDir();
+    const queue = open(dir, 2);
+    const seen: string[] = [];
+    queue.start(async (d) => {
+      seen.push(d.deliveryId);
+    });
+    await queue.enqueue(['m1', 'm2', 'm3', 'm4', 'm5'].map(delivery));
+    await eventually(async () => (seen.length === 5 ? true : undefined), 'five deliveries');
+    await queue.drain();
+    expect(seen.sort()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
   });
 });

@@ -19,9 +19,19 @@ describe('identifiers', () => {
     expect(escapePath('/ü')).toBe('%2F%C3%BC');
   });
 
+  it('keeps every character Go keeps in a path segment, and escapes the rest', () => {
+    expect(escapePath("/$&+=@:~-_.'AZaz09")).toBe("%2F$&+=@:~-_.%27AZaz09");
+    expect(escapePath('?#%[]!,;')).toBe('%3F%23%25%5B%5D%21%2C%3B');
+    expect(escapePath('\n')).toBe('%0A');
+  });
+
   it('writes base64url without padding', () => {
     const id = subscriptionId({ type: 'async', eventType: 'e', functionId: 'f', path: '/', method: 'GET' });
     expect(id).not.toMatch(/[=+/]/);
+    // Bytes whose standard base64 has `+`, `/` and padding: base64url writes `-` and `_` and no `=`.
+    const awkward = subscriptionId({ type: 'async', eventType: 'e?>', functionId: 'f~', path: '/', method: 'GET' });
+    expect(awkward).toBe('YXN5bmMsZT8-LGZ-LCUyRixHRVQ');
+    expect(subscriptionId({ type: 'sync', eventType: '???', functionId: 'f', path: '/', method: 'GET' })).toBe('c3luYyw_Pz8sJTJGLEdFVA');
   });
 
   it('names a CORS configuration by method and escaped path', () => {

@@ -1,4 +1,5 @@
-import { addressCheck, guardedLookup, parseIp, TargetRefusedError } from '../../lib/providers/target-network';
+import type { LookupAddress } from 'node:dns';
+import { addressCheck, guardedLookup, parseIp, TargetRefusedError, type ResolveAll } from '../../lib/providers/target-network';
 
 /** The host part of a URL as undici connects to it: what `new URL` normalises the text to. */
 const hostOf = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
@@ -85,5 +86,54 @@ describe('the target network policy', () => {
     const all = await new Promise<[unknown, unknown]>((resolve) => open('localhost', { all: true }, (e, a) => resolve([e, a])));
     expect(all[0]).toBeNull();
     expect(Array.isArray(all[1])).toBe(true);
+  });
+
+  describe('with a resolver giving several addresses', () => {
+    const PUBLIC = { address: '93.184.215.14', family: 4 };
+    const PRIVATE = { address: '10.0.0.7', family: 4 };
+    const PUBLIC_V6 = { address: '2606:4700::1111', family: 6 };
+    /** A resolver that answers every name with `answer`, remembering what it was asked. */
+    const resolver = (answer: LookupAddress[]) => {
+      const asked: Array<{ hostname: string; all: boolean | undefined }> = [];
+      const resolve: ResolveAll = (hostname, options, callback) => {
+        asked.push({ hostname, all: options.all });
+        callback(null, answer);
+      };
+      return { resolve, asked };
+    };
+    const lookupOf = (answer: LookupAddress[], all: boolean) => {
+      const { resolve, asked } = resolver(answer);
+      const lookup = guardedLookup(addressCheck(), resolve);
+      const result = new Promise<[unknown, unknown, unknown]>((done) => lookup('target.example', { all }, (e, a, f) => done([e, a, f])));
+      return { result, asked };
+    };
+
+    it.each([
+      ['public first', [PUBLIC, PRIVATE]],
+      ['private first', [PRIVATE, PUBLIC]],
+      ['private last of three', [PUBLIC, PUBLIC_V6, PRIVATE]],
+    ])('refuses a name whose answer mixes a public and a private address (%s)', async (_name, answer) => {
+      for (const all of [false, true]) {
+        const { result, asked } = lookupOf(answer, all);
+        const [err, address] = await result;
+        expect(err).toBeInstanceOf(TargetRefusedError);
+        expect(err).toMatchObject({ address: '10.0.0.7', category: 'private' });
+        expect(address).toEqual([]);
+        expect(asked).toEqual([{ hostname: 'target.example', all: true }]);
+      }
+    });
+
+    it('gives node the first address, or all of them, when every address is public', async () => {
+      expect(await lookupOf([PUBLIC_V6, PUBLIC], false).result).toEqual([null, '2606:4700::1111', 6]);
+      expect(await lookupOf([PUBLIC, PUBLIC_V6], true).result).toEqual([null, [PUBLIC, PUBLIC_V6], undefined]);
+    });
+
+    it('passes on a resolver error and answers ENOTFOUND for an empty answer', async () => {
+      const failing: ResolveAll = (_hostname, _options, callback) => callback(Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.example'), { code: 'ENOTFOUND' }), []);
+      const failed = await new Promise<unknown>((done) => guardedLookup(addressCheck(), failing)('nowhere.example', {}, (e) => done(e)));
+      expect(failed).toMatchObject({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND nowhere.example' });
+      const [err] = await lookupOf([], false).result;
+      expect(err).toMatchObject({ code: 'ENOTFOUND', message: 'no address for target.example' });
+    });
   });
 });
