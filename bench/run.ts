@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ interface Row {
   rps: number;
   p99: number;
   ratio?: number;
+  /** Gateway CPU time per request, in µs (all its processes). */
+  cpuUs?: number;
   note?: string;
 }
 
@@ -82,11 +84,59 @@ function rssOf(pid: number | undefined): number {
   }
 }
 
-async function main(): Promise<void> {
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** The gateway's processes: the one started and every descendant (the workers of `--processes`). */
+function processTree(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = statOf(Number(entry));
+    if (stat) parents.set(Number(entry), Number(stat[1]));
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state, ppid, …), or undefined once it exited. */
+function statOf(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) the gateway's processes have used so far. */
+function cpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    const stat = statOf(pid);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    if (stat) ticks += Number(stat[11]) + Number(stat[12]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Resident memory of the gateway's processes, in MB. */
+function treeRss(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + rssOf(pid), 0);
+}
+
+interface Gateway {
+  child: ChildProcess;
+  pid: number;
+  events: string;
+  config: string;
+  dataDir: string;
+}
+
+async function startGateway(targetUrl: string, processes: number): Promise<Gateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'eg-bench-'));
-  const target = await spawnAndReadFirstLine([join(ROOT, 'dist', 'bench', 'target.js')]);
-  const targetUrl = `http://127.0.0.1:${target.line.trim()}`;
-  const gateway = await spawnAndReadFirstLine([
+  const started = await spawnAndReadFirstLine([
     join(ROOT, 'dist', 'bin', 'event-gateway.js'),
     '--events-port=0',
     '--config-port=0',
@@ -97,81 +147,157 @@ async function main(): Promise<void> {
     '--allow-target-networks=127.0.0.0/8',
     // It registers thousands of functions in one space, beyond the default cap of 1000.
     '--max-records-per-space=1000000',
+    ...(processes > 1 ? [`--processes=${processes}`] : []),
     ...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
   ], { EVENT_GATEWAY_ACCESS_KEYS: BENCH_KEY });
-  const started = JSON.parse(gateway.line) as { events: string; config: string };
-  const config = `${started.config}/v1/spaces/default`;
+  const urls = JSON.parse(started.line) as { events: string; config: string };
+  const config = `${urls.config}/v1/spaces/default`;
+  await json('POST', `${config}/eventtypes`, { name: 'http.request' });
+  await json('POST', `${config}/eventtypes`, { name: 'bench.event' });
+  await json('POST', `${config}/functions`, { functionId: 'target', type: 'http', provider: { url: `${targetUrl}/` } });
+  await json('POST', `${config}/subscriptions`, { type: 'sync', eventType: 'http.request', functionId: 'target', path: '/hello', method: 'GET' });
+  await json('POST', `${config}/subscriptions`, { type: 'async', eventType: 'bench.event', functionId: 'target', path: '/emit' });
+  return { child: started.child, pid: started.child.pid ?? 0, events: urls.events, config: urls.config, dataDir };
+}
+
+async function stopGateway(gateway: Gateway): Promise<void> {
+  gateway.child.kill('SIGTERM');
+  await new Promise((resolve) => gateway.child.once('exit', resolve));
+  rmSync(gateway.dataDir, { recursive: true, force: true });
+}
+
+/** A load run through the gateway, with the gateway's CPU time per request. */
+async function measured(gateway: Gateway, opts: autocannon.Options): Promise<{ result: autocannon.Result; cpuUs: number }> {
+  const cpu0 = cpuSeconds(gateway.pid);
+  const result = await run(opts);
+  const cpuUs = ((cpuSeconds(gateway.pid) - cpu0) * 1e6) / Math.max(1, result.requests.total);
+  return { result, cpuUs };
+}
+
+async function syncRows(gateway: Gateway, targetUrl: string, label: string, connectionsList: number[]): Promise<Row[]> {
   const rows: Row[] = [];
-  try {
+  for (const connections of connectionsList) {
+    const direct = await run({ url: `${targetUrl}/hello`, connections });
+    const { result: through, cpuUs } = await measured(gateway, { url: `${gateway.events}/hello`, connections });
+    rows.push({ scenario: `direct target GET, ${connections} conns`, rps: direct.requests.average, p99: direct.latency.p99 });
+    rows.push({
+      scenario: `gateway sync GET, ${connections} conns, ${label}`,
+      rps: through.requests.average,
+      p99: through.latency.p99,
+      ratio: through.requests.average / direct.requests.average,
+      cpuUs,
+    });
+  }
+  return rows;
+}
+
+/** Async emit at 8 connections; CPU counted until every accepted event was delivered. */
+async function asyncRow(gateway: Gateway, targetUrl: string, label: string, directRps: number): Promise<Row> {
+  const before = Number(await (await fetch(`${targetUrl}/__count`)).text());
+  const cpu0 = cpuSeconds(gateway.pid);
+  const body = JSON.stringify({ eventType: 'bench.event', cloudEventsVersion: '0.1', source: '/bench', eventID: '1', data: { n: 1 } });
+  const emitted = await run({ url: `${gateway.events}/emit`, method: 'POST', connections: 8, headers: { 'content-type': 'application/cloudevents+json' }, body });
+  const accepted = emitted['2xx'];
+  let delivered = 0;
+  for (let i = 0; i < 120; i++) {
+    delivered = Number(await (await fetch(`${targetUrl}/__count`)).text()) - before;
+    if (delivered >= accepted) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const cpuUs = ((cpuSeconds(gateway.pid) - cpu0) * 1e6) / Math.max(1, accepted);
+  return {
+    scenario: `gateway async emit, 8 conns, ${label}`,
+    rps: emitted.requests.average,
+    p99: emitted.latency.p99,
+    ratio: emitted.requests.average / directRps,
+    cpuUs,
+    note: `accepted ${accepted}, delivered ${delivered} (${((100 * delivered) / Math.max(1, accepted)).toFixed(1)} %); CPU per accepted and delivered event`,
+  };
+}
+
+/** Sequential function creates in the default space: how long a config write takes at the registry's size. */
+async function configRow(gateway: Gateway, targetUrl: string, label: string, prefix: string): Promise<Row> {
+  const config = `${gateway.config}/v1/spaces/default`;
+  const create = async (functionId: string) => {
+    const status = await json('POST', `${config}/functions`, { functionId, type: 'http', provider: { url: `${targetUrl}/` } });
+    if (status !== 201) throw new Error(`create ${functionId} answered ${status}`);
+  };
+  // Warm the Config API's code the way the events paths were warmed: steady state, not JIT compilation, is measured.
+  for (let i = 0; i < 200; i++) await create(`${prefix}-warm-${i}`);
+  const creates = 1000;
+  const t0 = performance.now();
+  for (let i = 0; i < creates; i++) await create(`${prefix}-${i}`);
+  const seconds = (performance.now() - t0) / 1000;
+  return { scenario: `config: ${creates} sequential function creates, ${label}`, rps: creates / seconds, p99: NaN, note: `${((seconds * 1000) / creates).toFixed(2)} ms each, after 200 to warm up` };
+}
+
+const SPACES = 1000;
+const SUBSCRIPTIONS_PER_SPACE = 10;
+
+/**
+ * What many teams sharing a gateway register: 1,000 more spaces, each with its event types, a function
+ * and 10 subscriptions (5 sync routes, 5 async), none of them matching the measured requests.
+ */
+async function registerSpaces(gateway: Gateway, targetUrl: string): Promise<void> {
+  for (let i = 0; i < SPACES; i++) {
+    const config = `${gateway.config}/v1/spaces/team-${i}`;
     await json('POST', `${config}/eventtypes`, { name: 'http.request' });
     await json('POST', `${config}/eventtypes`, { name: 'bench.event' });
     await json('POST', `${config}/functions`, { functionId: 'target', type: 'http', provider: { url: `${targetUrl}/` } });
-    await json('POST', `${config}/subscriptions`, { type: 'sync', eventType: 'http.request', functionId: 'target', path: '/hello', method: 'GET' });
-    await json('POST', `${config}/subscriptions`, { type: 'async', eventType: 'bench.event', functionId: 'target', path: '/emit' });
-
-    // Warm both paths so that JIT and connection pools are in steady state.
-    await run({ url: `${started.events}/hello`, connections: 8, duration: 2 });
-
-    for (const connections of [8, 64]) {
-      const direct = await run({ url: `${targetUrl}/hello`, connections });
-      const through = await run({ url: `${started.events}/hello`, connections });
-      rows.push({ scenario: `direct target GET, ${connections} conns`, rps: direct.requests.average, p99: direct.latency.p99 });
-      rows.push({
-        scenario: `gateway sync GET, ${connections} conns`,
-        rps: through.requests.average,
-        p99: through.latency.p99,
-        ratio: through.requests.average / direct.requests.average,
-      });
+    for (let j = 0; j < SUBSCRIPTIONS_PER_SPACE / 2; j++) {
+      const sync = await json('POST', `${config}/subscriptions`, { type: 'sync', eventType: 'http.request', functionId: 'target', path: `/team-${i}/r${j}/:id`, method: 'GET' });
+      const async = await json('POST', `${config}/subscriptions`, { type: 'async', eventType: 'bench.event', functionId: 'target', path: `/team-${i}/e${j}` });
+      if (sync !== 201 || async !== 201) throw new Error(`subscriptions of team-${i} answered ${sync}, ${async}`);
     }
-    const directRps = rows[0]?.rps ?? 1;
+  }
+}
 
-    const before = Number(await (await fetch(`${targetUrl}/__count`)).text());
-    const body = JSON.stringify({ eventType: 'bench.event', cloudEventsVersion: '0.1', source: '/bench', eventID: '1', data: { n: 1 } });
-    const emitted = await run({
-      url: `${started.events}/emit`,
-      method: 'POST',
-      connections: 8,
-      headers: { 'content-type': 'application/cloudevents+json' },
-      body,
-    });
-    const accepted = emitted['2xx'];
-    let delivered = 0;
-    for (let i = 0; i < 60; i++) {
-      delivered = Number(await (await fetch(`${targetUrl}/__count`)).text()) - before;
-      if (delivered >= accepted) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+async function main(): Promise<void> {
+  const processesList = (process.env.BENCH_PROCESSES ?? '1 2').split(' ').filter(Boolean).map(Number);
+  const target = await spawnAndReadFirstLine([join(ROOT, 'dist', 'bench', 'target.js')]);
+  const targetUrl = `http://127.0.0.1:${target.line.trim()}`;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    for (const [n, processes] of processesList.entries()) {
+      const gateway = await startGateway(targetUrl, processes);
+      const label = `${processes} process${processes > 1 ? 'es' : ''}`;
+      try {
+        // Warm both paths so that JIT and connection pools are in steady state.
+        await run({ url: `${gateway.events}/hello`, connections: 8, duration: 2 });
+        const sync = await syncRows(gateway, targetUrl, label, [8, 64]);
+        rows.push(...sync);
+        rows.push(await asyncRow(gateway, targetUrl, label, sync[0]?.rps ?? 1));
+        if (n > 0) continue;
+        rows.push(await configRow(gateway, targetUrl, `1 space`, 'small'));
+        // The registry grows: the same requests, then the same config writes, with 1,000 more spaces.
+        const rssBefore = treeRss(gateway.pid);
+        const t0 = performance.now();
+        await registerSpaces(gateway, targetUrl);
+        const registerSeconds = (performance.now() - t0) / 1000;
+        const big = `${SPACES + 1} spaces, ${SPACES * SUBSCRIPTIONS_PER_SPACE + 2} subscriptions`;
+        await run({ url: `${gateway.events}/hello`, connections: 8, duration: 2 });
+        const rssAfter = treeRss(gateway.pid);
+        const bigSync = await syncRows(gateway, targetUrl, big, [8]);
+        rows.push(...bigSync);
+        rows.push(await asyncRow(gateway, targetUrl, big, bigSync[0]?.rps ?? 1));
+        rows.push(await configRow(gateway, targetUrl, big, 'big'));
+        notes.push(
+          `registering ${SPACES} spaces (${SPACES * (3 + SUBSCRIPTIONS_PER_SPACE)} config writes) took ${registerSeconds.toFixed(1)} s; ` +
+            `gateway RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB: ≈ ${(((rssAfter - rssBefore) * 1000) / (SPACES * SUBSCRIPTIONS_PER_SPACE)).toFixed(2)} MB per 1,000 subscriptions (with their spaces, functions and event types)`,
+        );
+        notes.push(`gateway RSS after the ${label} run: ${treeRss(gateway.pid).toFixed(0)} MB`);
+        if (SOAK_SECONDS > 0) await soak(`${gateway.events}/hello`, gateway.pid);
+      } finally {
+        await stopGateway(gateway);
+      }
     }
-    rows.push({
-      scenario: 'gateway async emit, 8 conns',
-      rps: emitted.requests.average,
-      p99: emitted.latency.p99,
-      ratio: emitted.requests.average / directRps,
-      note: `accepted ${accepted}, delivered ${delivered} (${((100 * delivered) / Math.max(1, accepted)).toFixed(1)} %)`,
-    });
-
-    const create = async (functionId: string) => {
-      const status = await json('POST', `${config}/functions`, { functionId, type: 'http', provider: { url: `${targetUrl}/` } });
-      if (status !== 201) throw new Error(`create ${functionId} answered ${status}`);
-    };
-    // Warm the Config API's code the way the events paths were warmed: steady state, not JIT compilation, is measured.
-    for (let i = 0; i < 200; i++) await create(`warm-${i}`);
-    const creates = 1000;
-    const t0 = performance.now();
-    for (let i = 0; i < creates; i++) await create(`bench-${i}`);
-    const seconds = (performance.now() - t0) / 1000;
-    rows.push({ scenario: `config: ${creates} sequential function creates`, rps: creates / seconds, p99: NaN, note: `${seconds.toFixed(2)} s, after 200 to warm up` });
-
-    const rss = rssOf(gateway.child.pid);
-    print(rows, rss);
-    if (SOAK_SECONDS > 0) await soak(`${started.events}/hello`, gateway.child.pid);
+    print(rows, notes);
   } finally {
     configAgent.destroy();
-    gateway.child.kill('SIGTERM');
     target.child.kill('SIGTERM');
-    await new Promise((resolve) => gateway.child.once('exit', resolve));
-    rmSync(dataDir, { recursive: true, force: true });
   }
-  lambdaBundles();
+  if (process.env.BENCH_LAMBDA !== '0') lambdaBundles();
 }
 
 /** The Lambda handlers' bundle sizes and cold `require` times (bench/lambda.ts, run from source: lib/infra is not built into dist). */
@@ -181,12 +307,12 @@ function lambdaBundles(): void {
 }
 
 /** Sustained sync load with the gateway's RSS sampled every 10 s: memory should stay flat. */
-async function soak(url: string, pid: number | undefined): Promise<void> {
-  const samples: number[] = [rssOf(pid)];
-  const timer = setInterval(() => samples.push(rssOf(pid)), 10_000);
+async function soak(url: string, pid: number): Promise<void> {
+  const samples: number[] = [treeRss(pid)];
+  const timer = setInterval(() => samples.push(treeRss(pid)), 10_000);
   const result = await run({ url, connections: 8, duration: SOAK_SECONDS });
   clearInterval(timer);
-  samples.push(rssOf(pid));
+  samples.push(treeRss(pid));
   const firstMinute = samples.slice(1, 7);
   const settled = firstMinute.length > 0 ? Math.max(...firstMinute) : samples[0] ?? 0;
   const last = samples.at(-1) ?? 0;
@@ -196,16 +322,17 @@ async function soak(url: string, pid: number | undefined): Promise<void> {
   );
 }
 
-function print(rows: Row[], rssMb: number): void {
+function print(rows: Row[], notes: string[]): void {
   const lines = [
-    `| scenario | req/s | p99 ms | ratio to direct (8 conns for async) | note |`,
-    `|---|---:|---:|---:|---|`,
+    `| scenario | req/s | p99 ms | ratio to direct (8 conns for async) | gateway CPU µs/request | note |`,
+    `|---|---:|---:|---:|---:|---|`,
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${Math.round(r.rps)} | ${Number.isNaN(r.p99) ? '' : r.p99} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.note ?? ''} |`,
+        `| ${r.scenario} | ${Math.round(r.rps)} | ${Number.isNaN(r.p99) ? '' : r.p99} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.cpuUs === undefined ? '' : Math.round(r.cpuUs)} | ${r.note ?? ''} |`,
     ),
     '',
-    `gateway RSS after the run: ${rssMb.toFixed(0)} MB; ${SECONDS} s per load scenario; node ${process.version}`,
+    ...notes,
+    `${SECONDS} s per load scenario; CPU is user + system time of every gateway process, from /proc; node ${process.version}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

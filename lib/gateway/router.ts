@@ -6,7 +6,7 @@ import { headerValue, type IncomingRequest } from '../events/request';
 import { DeliveryFailure, type Delivery, type DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
 import { TargetError, type InvocationContext } from '../providers/provider';
-import { routeAccepts, type Route, type RoutedFunction, type RoutingTable } from '../routing/table';
+import { routeAccepts, type Route, type RoutedFunction, type RoutingTable, type SpaceRoutes, type SyncMatch } from '../routing/table';
 import { authorize } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
 import { acceptingRoutes, binaryForRoute, deliveriesFor, eventForRoute } from './delivery-form';
@@ -103,20 +103,20 @@ export class EventRouter {
     const event = incoming.event;
     const eventType = eventTypeOf(event);
     if (isSystemEventType(eventType)) throw new ValidationError(reservedMessage(eventType));
-    const spaces = table.spaceNames();
-    for (const space of spaces) this.received(table, space, event, req);
-
-    const sync = this.findSync(table, spaces, req, event);
-    const cors = sync ? table.cors(sync.space, req.method, req.path) : this.findCors(table, spaces, req);
+    const sync = this.findSync(table, req, event);
+    const async = table.asyncRoutes(req.method, req.path, eventType);
+    const counted = matchedSpaces(sync?.space, async);
+    this.received(table, counted, event, req);
+    const cors = sync ? table.cors(sync.space, req.method, req.path) : table.firstCors(req.method, req.path);
     const extraHeaders = corsHeaders(cors, origin);
 
-    await this.fanOut(table, spaces, req, event);
+    await this.fanOut(table, async, req, event);
     if (!sync) {
-      this.processed(table, spaces, eventType);
+      this.processed(table, counted, eventType);
       return Object.keys(extraHeaders).length > 0 ? { ...ACCEPTED, headers: extraHeaders } : ACCEPTED;
     }
     const response = await this.answer(table, sync.space, sync.route, sync.params, req, event);
-    this.processed(table, spaces, eventType);
+    this.processed(table, counted, eventType);
     Object.assign(response.headers, extraHeaders);
     return response;
   }
@@ -126,7 +126,6 @@ export class EventRouter {
    * carry several sync results), and says per event whether it was accepted.
    */
   private async routeBatch(table: RoutingTable, req: IncomingRequest, entries: BatchEntry[], origin: string | undefined): Promise<GatewayResponse> {
-    const spaces = table.spaceNames();
     const results: BatchResult[] = [];
     for (const [index, entry] of entries.entries()) {
       if ('error' in entry) {
@@ -138,13 +137,15 @@ export class EventRouter {
         results.push({ index, id: event.id, type: event.type, accepted: false, error: reservedMessage(event.type) });
         continue;
       }
-      for (const space of spaces) this.received(table, space, event, req);
-      await this.fanOut(table, spaces, req, event);
-      this.processed(table, spaces, event.type);
+      const async = table.asyncRoutes(req.method, req.path, event.type);
+      const counted = matchedSpaces(undefined, async);
+      this.received(table, counted, event, req);
+      await this.fanOut(table, async, req, event);
+      this.processed(table, counted, event.type);
       results.push({ index, id: event.id, type: event.type, accepted: true });
     }
     const accepted = results.filter((r) => r.accepted).length;
-    const headers = corsHeaders(this.findCors(table, spaces, req), origin);
+    const headers = corsHeaders(table.firstCors(req.method, req.path), origin);
     if (accepted === 0) {
       const response = jsonResponse(400, { errors: [{ message: "CloudEvent doesn't validate: no event of the batch is valid" }], results });
       return { ...response, headers: { ...headers, ...response.headers } };
@@ -154,54 +155,45 @@ export class EventRouter {
   }
 
   private preflight(table: RoutingTable, req: IncomingRequest, origin: string | undefined, method: string): GatewayResponse | undefined {
-    for (const space of table.spaceNames()) {
-      const config = table.cors(space, method.toUpperCase(), req.path);
-      if (config) return preflightResponse(config, origin, method, headerValue(req.headers, 'access-control-request-headers'));
-    }
-    return undefined;
+    const config = table.firstCors(method.toUpperCase(), req.path);
+    return config ? preflightResponse(config, origin, method, headerValue(req.headers, 'access-control-request-headers')) : undefined;
   }
 
-  private findCors(table: RoutingTable, spaces: readonly string[], req: IncomingRequest) {
-    for (const space of spaces) {
-      const config = table.cors(space, req.method, req.path);
-      if (config) return config;
-    }
-    return undefined;
-  }
-
-  /** The sync subscription that answers; one whose filters refuse the event does not (the event is then async only). */
-  private findSync(table: RoutingTable, spaces: readonly string[], req: IncomingRequest, event: CloudEvent) {
+  /**
+   * The sync subscription that answers: the first space's, in name order. One whose filters refuse
+   * the event does not answer; the next space's may (or the event is async only).
+   */
+  private findSync(table: RoutingTable, req: IncomingRequest, event: CloudEvent): SyncMatch | undefined {
     const eventType = eventTypeOf(event);
-    for (const space of spaces) {
-      const match = table.syncRoute(space, req.method, req.path, eventType);
-      if (!match) continue;
-      if (routeAccepts(match.route, event)) return { space, ...match };
-      this.deps.metrics.eventFiltered(space, eventType);
+    for (const match of table.syncRoutes(req.method, req.path, eventType)) {
+      if (routeAccepts(match.route, event)) return match;
+      this.deps.metrics.eventFiltered(match.space, eventType);
     }
     return undefined;
   }
 
-  private received(table: RoutingTable, space: string, event: CloudEvent, req: IncomingRequest): void {
+  /**
+   * Counts the event in the spaces whose subscribers it matched (as the original gateway did: an
+   * event costs what it matches, not the number of spaces), and emits `eventgateway.event.received`
+   * in every space that subscribed to it and registered the event's type.
+   */
+  private received(table: RoutingTable, counted: readonly string[], event: CloudEvent, req: IncomingRequest): void {
     const eventType = eventTypeOf(event);
-    if (!table.eventType(space, eventType)) return;
-    this.deps.metrics.eventReceived(space, eventType);
-    this.system.emit(table, space, 'eventgateway.event.received', () => ({
-      event,
-      path: req.path,
-      headers: flattenHeaders(req.headers),
-    }));
+    for (const space of counted) if (table.eventType(space, eventType)) this.deps.metrics.eventReceived(space, eventType);
+    for (const space of table.spacesSubscribedTo(RECEIVED)) {
+      if (!table.eventType(space, eventType)) continue;
+      this.system.emit(table, space, RECEIVED, () => ({ event, path: req.path, headers: flattenHeaders(req.headers) }));
+    }
   }
 
-  private processed(table: RoutingTable, spaces: readonly string[], eventType: string): void {
-    for (const space of spaces) if (table.eventType(space, eventType)) this.deps.metrics.eventProcessed(space, eventType);
+  private processed(table: RoutingTable, counted: readonly string[], eventType: string): void {
+    for (const space of counted) if (table.eventType(space, eventType)) this.deps.metrics.eventProcessed(space, eventType);
   }
 
   /** Queues the event for every async subscriber the authorizer lets through; never waits for targets. */
-  private async fanOut(table: RoutingTable, spaces: readonly string[], req: IncomingRequest, event: CloudEvent): Promise<void> {
+  private async fanOut(table: RoutingTable, async: readonly SpaceRoutes[], req: IncomingRequest, event: CloudEvent): Promise<void> {
     const eventType = eventTypeOf(event);
-    for (const space of spaces) {
-      const candidates = table.asyncRoutes(space, req.method, req.path, eventType);
-      if (candidates.length === 0) continue;
+    for (const { space, routes: candidates } of async) {
       const routes = acceptingRoutes(candidates, event, () => this.deps.metrics.eventFiltered(space, eventType));
       if (routes.length === 0) continue;
       const authorized = await this.authorized(table, space, event, req);
@@ -313,6 +305,16 @@ function callFailureMessage(err: unknown): string | undefined {
   if (!(err instanceof TargetError) || err.reason !== 'credentials') return undefined;
   const name = (err.cause as { name?: string } | undefined)?.name ?? '';
   return AWS_CREDENTIAL_MESSAGES[name] ?? "Function call failed: the target refused the gateway's credentials. Please check logs.";
+}
+
+const RECEIVED = 'eventgateway.event.received';
+
+/** The spaces an event matched a subscriber in: the sync route's, then the async ones', each once, in order. */
+function matchedSpaces(syncSpace: string | undefined, async: readonly SpaceRoutes[]): readonly string[] {
+  if (async.length === 0) return syncSpace === undefined ? [] : [syncSpace];
+  const spaces = async.map((entry) => entry.space);
+  if (syncSpace !== undefined && !spaces.includes(syncSpace)) spaces.unshift(syncSpace);
+  return spaces;
 }
 
 function reservedMessage(eventType: string): string {

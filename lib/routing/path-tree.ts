@@ -41,22 +41,57 @@ export class PathTree<T> {
     return this.count;
   }
 
-  /** Adds a route; throws PathConflictError when it conflicts with one already there. */
+  /** Adds a route; throws PathConflictError when it conflicts with one already there (the tree is then unchanged). */
   add(route: string, value: T): void {
+    const conflict = this.conflictOf(route);
+    if (conflict !== undefined) throw new PathConflictError(conflict);
     const segments = pathSegments(route);
     let node = this.root;
-    for (const [i, segment] of segments.entries()) {
+    for (const segment of segments) {
       if (segment.startsWith('*')) {
-        if (i !== segments.length - 1) throw new PathConflictError('wildcard must be the last parameter');
-        this.addWildcard(node, segment.slice(1), route, value);
+        node.wildcard = { name: segment.slice(1), route, value };
         this.count++;
         return;
       }
-      node = segment.startsWith(':') ? this.paramChild(node, segment.slice(1), route) : this.staticChild(node, segment, route);
+      node = segment.startsWith(':') ? paramChild(node, segment.slice(1)) : staticChild(node, segment);
     }
-    if (node.value) throw new PathConflictError(`route ${route} conflicts with existing route`);
     node.value = { route, value };
     this.count++;
+  }
+
+  /** Whether a route can be added beside the routes already there. */
+  fits(route: string): boolean {
+    return this.conflictOf(route) === undefined;
+  }
+
+  /** The value registered at exactly this route (same segments, same parameter names), if any. */
+  find(route: string): T | undefined {
+    const segments = pathSegments(route);
+    let node: Node<T> | undefined = this.root;
+    for (const segment of segments) {
+      if (segment.startsWith('*')) return node.wildcard?.name === segment.slice(1) ? node.wildcard.value : undefined;
+      node = segment.startsWith(':') ? (node.param?.name === segment.slice(1) ? node.param.node : undefined) : node.statics.get(segment);
+      if (!node) return undefined;
+    }
+    return node.value?.value;
+  }
+
+  /** Why a route cannot be added, or undefined when it can; changes nothing. */
+  private conflictOf(route: string): string | undefined {
+    const segments = pathSegments(route);
+    // Undefined once the walk leaves the existing nodes: from there on the route is all new.
+    let node: Node<T> | undefined = this.root;
+    for (const [i, segment] of segments.entries()) {
+      if (segment.startsWith('*')) {
+        if (i !== segments.length - 1) return 'wildcard must be the last parameter';
+        return node ? wildcardConflict(node, route) : undefined;
+      }
+      if (!node) continue;
+      const conflict = segment.startsWith(':') ? paramConflict(node, segment.slice(1), route) : staticConflict(node, segment, route);
+      if (conflict !== undefined) return conflict;
+      node = segment.startsWith(':') ? node.param?.node : node.statics.get(segment);
+    }
+    return node?.value ? `route ${route} conflicts with existing route` : undefined;
   }
 
   /** Finds the route a concrete path selects, with its decoded parameters. */
@@ -84,48 +119,44 @@ export class PathTree<T> {
     if (node.value) return { value: node.value.value, params: params ?? {} };
     return undefined;
   }
+}
 
-  private staticChild(node: Node<T>, segment: string, route: string): Node<T> {
-    if (node.param) {
-      throw new PathConflictError(`static segment '${segment}' of route ${route} conflicts with parameter ':${node.param.name}'`);
-    }
-    if (node.wildcard) {
-      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
-    }
-    let child = node.statics.get(segment);
-    if (!child) {
-      child = newNode<T>();
-      node.statics.set(segment, child);
-    }
-    return child;
-  }
+function staticConflict<T>(node: Node<T>, segment: string, route: string): string | undefined {
+  if (node.param) return `static segment '${segment}' of route ${route} conflicts with parameter ':${node.param.name}'`;
+  if (node.wildcard) return `wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`;
+  return undefined;
+}
 
-  private paramChild(node: Node<T>, name: string, route: string): Node<T> {
-    if (node.wildcard) {
-      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
-    }
-    if (node.statics.size > 0) {
-      const existing = [...node.statics.keys()][0];
-      throw new PathConflictError(`static route already defined for route: ${route} (segment '${existing}')`);
-    }
-    if (node.param && node.param.name !== name) {
-      throw new PathConflictError(`parameter with different name ("${node.param.name}") already defined: for route: ${route}`);
-    }
-    node.param ??= { name, node: newNode<T>() };
-    return node.param.node;
+function paramConflict<T>(node: Node<T>, name: string, route: string): string | undefined {
+  if (node.wildcard) return `wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`;
+  if (node.statics.size > 0) {
+    const existing = [...node.statics.keys()][0];
+    return `static route already defined for route: ${route} (segment '${existing}')`;
   }
+  if (node.param && node.param.name !== name) return `parameter with different name ("${node.param.name}") already defined: for route: ${route}`;
+  return undefined;
+}
 
-  private addWildcard(node: Node<T>, name: string, route: string, value: T): void {
-    if (node.wildcard) {
-      throw new PathConflictError(`wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`);
-    }
-    if (node.param) {
-      throw new PathConflictError(`wildcard with different name ("${node.param.name}") already defined: for route: ${route}`);
-    }
-    if (node.statics.size > 0) {
-      const existing = [...node.statics.keys()][0];
-      throw new PathConflictError(`static route already defined for route: ${route} (segment '${existing}')`);
-    }
-    node.wildcard = { name, route, value };
+function wildcardConflict<T>(node: Node<T>, route: string): string | undefined {
+  if (node.wildcard) return `wildcard with different name ("${node.wildcard.name}") already defined: for route: ${route}`;
+  if (node.param) return `wildcard with different name ("${node.param.name}") already defined: for route: ${route}`;
+  if (node.statics.size > 0) {
+    const existing = [...node.statics.keys()][0];
+    return `static route already defined for route: ${route} (segment '${existing}')`;
   }
+  return undefined;
+}
+
+function staticChild<T>(node: Node<T>, segment: string): Node<T> {
+  let child = node.statics.get(segment);
+  if (!child) {
+    child = newNode<T>();
+    node.statics.set(segment, child);
+  }
+  return child;
+}
+
+function paramChild<T>(node: Node<T>, name: string): Node<T> {
+  node.param ??= { name, node: newNode<T>() };
+  return node.param.node;
 }

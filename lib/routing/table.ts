@@ -1,7 +1,8 @@
 import { compileFilters, type EventPredicate } from '../events/filter';
 import type { Provider } from '../providers/provider';
 import type { CorsConfig, EventType, FunctionRecord, RegistrySnapshot, Subscription } from '../registry/types';
-import { PathTree, pathSegments } from './path-tree';
+import { pathSegments } from './path-tree';
+import { SpacedPathIndex } from './spaced-index';
 
 /** A function ready to call: its record and its provider. */
 export interface RoutedFunction {
@@ -22,10 +23,17 @@ export function routeAccepts(route: Route, event: Parameters<EventPredicate>[0])
   return route.filter === undefined || route.filter(event);
 }
 
-/** The sync route a request selected, with the path parameters it matched. */
+/** The sync route a request selected, with its space and the path parameters it matched. */
 export interface SyncMatch {
+  space: string;
   route: Route;
   params: Record<string, string>;
+}
+
+/** The async subscribers of one space that an event reaches by its method, path and type. */
+export interface SpaceRoutes {
+  space: string;
+  routes: readonly Route[];
 }
 
 /** Makes (or reuses) the provider of a function. */
@@ -36,23 +44,18 @@ function asyncKey(method: string, path: string, eventType: string): string {
   return `${method} /${pathSegments(path).join('/')} ${eventType}`;
 }
 
-interface SpaceRoutes {
-  name: string;
+/** What a space holds that is looked up by space: its records and routes by ID, and system-event subscribers. */
+interface SpaceRecords {
   eventTypes: Map<string, EventType>;
   functions: Map<string, RoutedFunction>;
-  /** method → event type → path tree of sync routes. */
-  sync: Map<string, Map<string, PathTree<Route>>>;
-  async: Map<string, Route[]>;
   /** Async routes by event type alone, for system events. */
   asyncByType: Map<string, Route[]>;
-  /** method → path tree of CORS configurations. */
-  cors: Map<string, PathTree<CorsConfig>>;
   /** Every route by subscription ID, for queued deliveries. */
   bySubscription: Map<string, Route>;
 }
 
-function emptySpace(name: string): SpaceRoutes {
-  return { name, eventTypes: new Map(), functions: new Map(), sync: new Map(), async: new Map(), asyncByType: new Map(), cors: new Map(), bySubscription: new Map() };
+function emptySpace(): SpaceRecords {
+  return { eventTypes: new Map(), functions: new Map(), asyncByType: new Map(), bySubscription: new Map() };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -61,57 +64,93 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+function indexOf<K1, K2, V>(map: Map<K1, Map<K2, V>>, k1: K1, k2: K2, make: () => V): V {
+  let inner = map.get(k1);
+  if (!inner) map.set(k1, (inner = new Map()));
+  let value = inner.get(k2);
+  if (!value) inner.set(k2, (value = make()));
+  return value;
+}
+
+/** Orders records by space name, the rule that decides between spaces (see `RoutingTable`). */
+function bySpace<R extends { space: string }>(records: readonly R[]): R[] {
+  return [...records].sort((a, b) => (a.space < b.space ? -1 : a.space > b.space ? 1 : 0));
+}
+
+const NO_ROUTES: readonly Route[] = Object.freeze([]);
+const NO_SPACE_ROUTES: readonly SpaceRoutes[] = Object.freeze([]);
+
 /**
  * The router's read model: everything registered, compiled for lookups that never touch the store.
  * Built whole from a snapshot; a change in the registry builds a new one.
+ *
+ * Events have no space: lookups go through indexes across spaces (a path index per method and event
+ * type for sync routes and CORS, a map by method, path and type for async routes), so that an event
+ * costs what it matches, not the number of spaces. Where several spaces match, they are taken in name
+ * order (JavaScript string order, i.e. UTF-16 code units): the first space with a sync route answers.
  */
 export class RoutingTable {
-  private readonly spaces = new Map<string, SpaceRoutes>();
+  private readonly spaces = new Map<string, SpaceRecords>();
+  /** method → event type → sync routes of every space. */
+  private readonly sync = new Map<string, Map<string, SpacedPathIndex<Route>>>();
+  /** asyncKey → the async routes of each space, in space order. */
+  private readonly async = new Map<string, SpaceRoutes[]>();
+  /** system event type → spaces with async subscribers to it. */
+  private readonly typeSubscribers = new Map<string, string[]>();
+  /** method → CORS configurations of every space. */
+  private readonly corsIndex = new Map<string, SpacedPathIndex<CorsConfig>>();
+  private readonly ranks = new Map<string, number>();
 
   constructor(snapshot: RegistrySnapshot, providerFor: ProviderSource, onSkipped?: (what: string, err: unknown) => void) {
-    const space = (name: string) => {
-      let routes = this.spaces.get(name);
-      if (!routes) this.spaces.set(name, (routes = emptySpace(name)));
-      return routes;
-    };
+    const names = new Set<string>();
+    for (const list of [snapshot.eventTypes, snapshot.functions, snapshot.subscriptions, snapshot.cors]) for (const r of list) names.add(r.space);
+    for (const name of [...names].sort()) {
+      this.ranks.set(name, this.ranks.size);
+      this.spaces.set(name, emptySpace());
+    }
+    const space = (name: string) => this.spaces.get(name) as SpaceRecords;
     for (const et of snapshot.eventTypes) space(et.space).eventTypes.set(et.name, et);
     for (const fn of snapshot.functions) space(fn.space).functions.set(fn.functionId, { record: fn, provider: providerFor(fn) });
-    for (const sub of snapshot.subscriptions) {
-      const routes = space(sub.space);
-      const fn = routes.functions.get(sub.functionId);
+    for (const sub of bySpace(snapshot.subscriptions)) {
+      const records = space(sub.space);
+      const fn = records.functions.get(sub.functionId);
       if (!fn) continue;
       const filter = compileFilters(sub.filters);
       const route: Route = filter ? { subscription: sub, function: fn, filter } : { subscription: sub, function: fn };
-      routes.bySubscription.set(sub.subscriptionId, route);
-      if (sub.type === 'async') {
-        push(routes.async, asyncKey(sub.method, sub.path, sub.eventType), route);
-        push(routes.asyncByType, sub.eventType, route);
-        continue;
-      }
-      let byType = routes.sync.get(sub.method);
-      if (!byType) routes.sync.set(sub.method, (byType = new Map()));
-      let tree = byType.get(sub.eventType);
-      if (!tree) byType.set(sub.eventType, (tree = new PathTree<Route>()));
-      try {
-        tree.add(sub.path, route);
-      } catch (err) {
-        // Conflicts are refused at registration; one here comes from concurrent writers. First wins.
-        onSkipped?.(`sync subscription ${sub.subscriptionId}`, err);
-      }
+      records.bySubscription.set(sub.subscriptionId, route);
+      if (sub.type === 'async') this.addAsync(sub.space, records, route);
+      else this.addSpaced(indexOf(this.sync, sub.method, sub.eventType, () => new SpacedPathIndex<Route>()), sub.space, sub.path, route, `sync subscription ${sub.subscriptionId}`, onSkipped);
     }
-    for (const cors of snapshot.cors) {
-      const routes = space(cors.space);
-      let tree = routes.cors.get(cors.method);
-      if (!tree) routes.cors.set(cors.method, (tree = new PathTree<CorsConfig>()));
-      try {
-        tree.add(cors.path, cors);
-      } catch (err) {
-        onSkipped?.(`CORS configuration ${cors.corsId}`, err);
-      }
+    for (const cors of bySpace(snapshot.cors)) {
+      let index = this.corsIndex.get(cors.method);
+      if (!index) this.corsIndex.set(cors.method, (index = new SpacedPathIndex<CorsConfig>()));
+      this.addSpaced(index, cors.space, cors.path, cors, `CORS configuration ${cors.corsId}`, onSkipped);
     }
   }
 
-  /** The spaces that have anything registered. */
+  private addAsync(space: string, records: SpaceRecords, route: Route): void {
+    const sub = route.subscription;
+    const key = asyncKey(sub.method, sub.path, sub.eventType);
+    let bySpaceList = this.async.get(key);
+    if (!bySpaceList) this.async.set(key, (bySpaceList = []));
+    const last = bySpaceList.at(-1);
+    // Subscriptions arrive in space order, so a space's routes are always the last entry.
+    if (last?.space === space) (last.routes as Route[]).push(route);
+    else bySpaceList.push({ space, routes: [route] });
+    if (!records.asyncByType.has(sub.eventType)) push(this.typeSubscribers, sub.eventType, space);
+    push(records.asyncByType, sub.eventType, route);
+  }
+
+  private addSpaced<T>(index: SpacedPathIndex<T>, space: string, path: string, value: T, what: string, onSkipped?: (what: string, err: unknown) => void): void {
+    try {
+      index.add(space, this.ranks.get(space) ?? 0, path, value);
+    } catch (err) {
+      // Invalid paths are refused at registration; one here comes from an older store or another writer.
+      onSkipped?.(what, err);
+    }
+  }
+
+  /** The spaces that have anything registered, in name order. */
   spaceNames(): readonly string[] {
     return (this.names ??= [...this.spaces.keys()]);
   }
@@ -126,21 +165,29 @@ export class RoutingTable {
     return this.spaces.get(space)?.functions.get(functionId);
   }
 
-  /** The sync subscription of a space for a request's method, path and event type. */
-  syncRoute(space: string, method: string, path: string, eventType: string): SyncMatch | undefined {
-    const tree = this.spaces.get(space)?.sync.get(method)?.get(eventType);
-    const match = tree?.match(path);
-    return match ? { route: match.value, params: match.params } : undefined;
+  /**
+   * The sync routes of every space for a request's method, path and event type, first space first.
+   * Within a space paths never conflict (refused at registration), so each space has at most one.
+   */
+  syncRoutes(method: string, path: string, eventType: string): readonly SyncMatch[] {
+    const matches = this.sync.get(method)?.get(eventType)?.match(path);
+    if (!matches || matches.length === 0) return NO_SYNC;
+    return matches.map((m) => ({ space: m.space, route: m.value, params: m.params }));
   }
 
-  /** The async subscriptions of a space for an exact method, path and event type. */
-  asyncRoutes(space: string, method: string, path: string, eventType: string): readonly Route[] {
-    return this.spaces.get(space)?.async.get(asyncKey(method, path, eventType)) ?? [];
+  /** The async subscriptions of every space for an exact method, path and event type, by space. */
+  asyncRoutes(method: string, path: string, eventType: string): readonly SpaceRoutes[] {
+    return this.async.get(asyncKey(method, path, eventType)) ?? NO_SPACE_ROUTES;
   }
 
   /** Every async subscription of a space to an event type, whatever its path: for system events. */
   asyncRoutesOfType(space: string, eventType: string): readonly Route[] {
-    return this.spaces.get(space)?.asyncByType.get(eventType) ?? [];
+    return this.spaces.get(space)?.asyncByType.get(eventType) ?? NO_ROUTES;
+  }
+
+  /** The spaces with an async subscription to an event type, in name order: where a system event goes. */
+  spacesSubscribedTo(eventType: string): readonly string[] {
+    return this.typeSubscribers.get(eventType) ?? NO_SPACES;
   }
 
   /** A subscription's route by its ID. */
@@ -150,6 +197,14 @@ export class RoutingTable {
 
   /** The CORS configuration of a space for a method and path. */
   cors(space: string, method: string, path: string): CorsConfig | undefined {
-    return this.spaces.get(space)?.cors.get(method)?.match(path)?.value;
+    return this.corsIndex.get(method)?.match(path).find((m) => m.space === space)?.value;
+  }
+
+  /** The CORS configuration of the first space, in name order, that has one for a method and path. */
+  firstCors(method: string, path: string): CorsConfig | undefined {
+    return this.corsIndex.get(method)?.match(path)[0]?.value;
   }
 }
+
+const NO_SYNC: readonly SyncMatch[] = Object.freeze([]);
+const NO_SPACES: readonly string[] = Object.freeze([]);

@@ -286,6 +286,34 @@ describe('Events API', () => {
     });
   });
 
+  describe('several spaces', () => {
+    it('let the first space in name order answer when two spaces register the same sync path', async () => {
+      const other = await TestTarget.start();
+      try {
+        // Registered in the opposite order, so that the answer follows the names, not the registration.
+        await subscribe(gw, { space: `${space}-b`, type: 'sync', eventType: 'http.request', functionId: 'f', url: other.url, path: `/${space}/shared/:id`, method: 'GET' });
+        const first = await subscribe(gw, { space: `${space}-a`, type: 'sync', eventType: 'http.request', functionId: 'f', url: target.url, path: `/${space}/shared/:id`, method: 'GET' });
+        target.respondWith({ body: 'from a' });
+        other.respondWith({ body: 'from b' });
+        expect(await (await emit(`/${space}/shared/1`)).text()).toBe('from a');
+        expect((await call('DELETE', `${gw.space(`${space}-a`)}/subscriptions/${first.subscriptionId}`)).status).toBe(204);
+        expect(await (await emit(`/${space}/shared/1`)).text()).toBe('from b');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('count an event only in the spaces whose subscribers it matched', async () => {
+      await subscribe(gw, { space: `${space}-sub`, type: 'async', eventType: 'spaced', functionId: 'a', url: target.url, path: `/${space}` });
+      await call('POST', `${gw.space(`${space}-idle`)}/eventtypes`, { name: 'spaced' });
+      await emit(`/${space}`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: cloudEvent('spaced') });
+      await target.waitFor(1);
+      const text = await (await fetch(`${gw.configUrl}/v1/metrics`)).text();
+      expect(text).toContain(`eventgateway_events_received_total{space="${space}-sub",type="spaced"} 1`);
+      expect(text).not.toContain(`eventgateway_events_received_total{space="${space}-idle"`);
+    });
+  });
+
   describe('metrics', () => {
     it('count received and processed events per space and type', async () => {
       await subscribe(gw, { space, type: 'async', eventType: 'counted', functionId: 'a', url: target.url, path: `/${space}` });

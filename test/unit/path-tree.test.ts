@@ -46,3 +46,30 @@ describe('PathTree', () => {
     expect(tree.size).toBe(2);
   });
 });
+
+describe('PathTree.fits and find', () => {
+  it('tells whether a route would conflict, without changing the tree', () => {
+    const tree = treeWith('/users/:id');
+    expect(tree.fits('/users/me')).toBe(false);
+    expect(tree.fits('/users/:id/posts')).toBe(true);
+    expect(tree.size).toBe(1);
+    expect(tree.match('/users/me')?.value).toBe('/users/:id');
+  });
+
+  it('leaves the tree unchanged when an add is refused part-way', () => {
+    const tree = treeWith('/a/b/:id');
+    expect(() => tree.add('/a/b/c/d', 'x')).toThrow(PathConflictError);
+    expect(tree.fits('/a/:other')).toBe(false);
+    expect(tree.fits('/a/x')).toBe(true);
+    expect(tree.match('/a/b/c')?.value).toBe('/a/b/:id');
+  });
+
+  it('finds the value of an identical route only', () => {
+    const tree = treeWith('/users/:id', '/files/*rest');
+    expect(tree.find('/users/:id/')).toBe('/users/:id');
+    expect(tree.find('/users/:name')).toBeUndefined();
+    expect(tree.find('/files/*rest')).toBe('/files/*rest');
+    expect(tree.find('/files/*other')).toBeUndefined();
+    expect(tree.find('/users')).toBeUndefined();
+  });
+});

@@ -1,0 +1,73 @@
+import { PathConflictError, PathTree } from './path-tree';
+
+/** A value registered by one space in a cross-space index; `rank` is the space's place in name order. */
+export interface SpacedValue<T> {
+  space: string;
+  rank: number;
+  value: T;
+}
+
+/** One space's value that a concrete path selects, with the path parameters it matched. */
+export interface SpacedMatch<T> extends SpacedValue<T> {
+  params: Record<string, string>;
+}
+
+/**
+ * Path routes of every space in one index, so that a lookup costs what matches, not the number of
+ * spaces. Routes of different spaces may conflict (`/users/:id` in one, `/users/me` in another), which
+ * one path tree refuses; such a route goes to the next tree ("layer") it fits in. Identical routes of
+ * several spaces share a node. A lookup matches each layer — one in the usual case — and answers every
+ * space's match, lowest rank first, which is what "the first space, in name order, with a match" needs.
+ */
+export class SpacedPathIndex<T> {
+  private readonly layers: Array<PathTree<Array<SpacedValue<T>>>> = [];
+
+  /** Adds a space's route. Spaces should be added in rank order, so that each node's list stays sorted. */
+  add(space: string, rank: number, route: string, value: T): void {
+    const entry: SpacedValue<T> = { space, rank, value };
+    for (const layer of this.layers) {
+      const same = layer.find(route);
+      if (same) {
+        insertByRank(same, entry);
+        return;
+      }
+      if (layer.fits(route)) {
+        layer.add(route, [entry]);
+        return;
+      }
+    }
+    const layer = new PathTree<Array<SpacedValue<T>>>();
+    layer.add(route, [entry]);
+    this.layers.push(layer);
+  }
+
+  /** Every space's match for a path, lowest rank first; empty when none. */
+  match(path: string): ReadonlyArray<SpacedMatch<T>> {
+    let found: Array<SpacedMatch<T>> | undefined;
+    for (const layer of this.layers) {
+      const match = layer.match(path);
+      if (!match) continue;
+      found ??= [];
+      for (const entry of match.value) found.push({ ...entry, params: match.params });
+    }
+    if (!found) return NO_MATCHES;
+    // Lists are sorted within a layer; several layers matching (cross-space conflicts) need a merge.
+    if (found.length > 1) found.sort((a, b) => a.rank - b.rank);
+    return found;
+  }
+
+  /** How many path trees the index needed: 1 unless spaces registered conflicting routes. */
+  get layerCount(): number {
+    return this.layers.length;
+  }
+}
+
+const NO_MATCHES: ReadonlyArray<SpacedMatch<never>> = Object.freeze([]);
+
+function insertByRank<T>(list: Array<SpacedValue<T>>, entry: SpacedValue<T>): void {
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as SpacedValue<T>).rank > entry.rank) i--;
+  list.splice(i, 0, entry);
+}
+
+export { PathConflictError };
