@@ -3,11 +3,20 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EventGatewayStack } from '../lib/infra/gateway-stack';
 import { suppressAcceptedFindings } from '../lib/infra/nag';
+import { targetAccessFromContext } from '../lib/infra/targets';
 
 const app = new App();
-const keysSecret: string | undefined = app.node.tryGetContext('configAccessKeysSecret');
-const stack = new EventGatewayStack(app, app.node.tryGetContext('stackName') ?? 'EventGateway', {
-  configApiProtection: keysSecret ? { accessKeys: keysSecret } : app.node.tryGetContext('configApiProtection') === 'none' ? 'none' : 'iam',
+const context = (key: string): string | undefined => app.node.tryGetContext(key);
+const keysSecret = context('configAccessKeysSecret');
+// -c targetTag=key=value|none, -c targetPrefix=eg-target-|none, -c targetArns=arn,arn (see README, Deploy to AWS).
+const targets = targetAccessFromContext({ targetTag: context('targetTag'), targetPrefix: context('targetPrefix'), targetArns: context('targetArns') });
+const alarmEmail = context('alarmEmail');
+const stack = new EventGatewayStack(app, context('stackName') ?? 'EventGateway', {
+  configApiProtection: keysSecret ? { accessKeys: keysSecret } : context('configApiProtection') === 'none' ? 'none' : 'iam',
+  ...(targets.scope ? { targetScope: targets.scope } : {}),
+  ...(targets.tag !== undefined ? { targetTag: targets.tag } : {}),
+  ...(targets.namePrefix !== undefined ? { targetNamePrefix: targets.namePrefix } : {}),
+  ...(alarmEmail ? { alarmEmail } : {}),
 });
 suppressAcceptedFindings(stack);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -14,3 +14,9 @@ export function deliveryFromMessage(body: string): Delivery {
   }
   return value as Delivery;
 }
+
+/**
+ * The largest SQS message the delivery queue takes (SQS's long-standing limit, set on the queue by the
+ * stack): a delivery beyond it is refused before sending, and the Events API answers 413.
+ */
+export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;

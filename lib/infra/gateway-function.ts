@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -26,13 +27,17 @@ export class GatewayFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: GatewayFunctionProps) {
     const { logRetention, bundling, environment, ...rest } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    // A role of our own instead of the managed AWSLambdaBasicExecutionRole, which may write to every log group.
+    const role = rest.role ?? new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     super(scope, id, {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(30),
+      // Within API Gateway's 30 s integration timeout, so that a slow call ends in the gateway's own answer.
+      timeout: Duration.seconds(29),
       logGroup,
       ...rest,
+      role,
       // Stack traces in the logs point at the TypeScript sources.
       environment: { EG_LOG_LEVEL: 'info', NODE_OPTIONS: '--enable-source-maps', ...environment },
       bundling: {
@@ -49,6 +54,8 @@ export class GatewayFunction extends NodejsFunction {
         esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS}`, ...bundling?.esbuildArgs },
       },
     });
+    // Its own log group only: create streams and put events there, nothing else in CloudWatch Logs.
+    logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
   }
 
   /** Sets the registry table's name and grants read (or read/write) access on it, together. */
