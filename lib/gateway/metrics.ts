@@ -5,6 +5,8 @@ export interface GatewayMetrics {
   eventDropped(space: string, type: string): void;
   /** An event a subscriber's filters kept from it (once per subscriber). */
   eventFiltered(space: string, type: string): void;
+  /** An event whose data failed its type's schema (it was refused with 400). */
+  eventInvalid(space: string, type: string): void;
   setBacklog(size: number): void;
   /** Time spent delivering one event to one target, in seconds. */
   observeProcessing(seconds: number): void;
@@ -23,6 +25,7 @@ export const noMetrics: GatewayMetrics = {
   eventProcessed: () => {},
   eventDropped: () => {},
   eventFiltered: () => {},
+  eventInvalid: () => {},
   setBacklog: () => {},
   observeProcessing: () => {},
   configRequest: () => {},

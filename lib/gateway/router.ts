@@ -106,6 +106,8 @@ export class EventRouter {
     const sync = this.findSync(table, req, event);
     const async = table.asyncRoutes(req.method, req.path, eventType);
     const counted = matchedSpaces(sync?.space, async);
+    const invalid = this.dataProblem(table, counted, event);
+    if (invalid) throw new ValidationError(invalid);
     this.received(table, counted, event, req);
     const cors = sync ? table.cors(sync.space, req.method, req.path) : table.firstCors(req.method, req.path);
     const extraHeaders = corsHeaders(cors, origin);
@@ -139,6 +141,11 @@ export class EventRouter {
       }
       const async = table.asyncRoutes(req.method, req.path, event.type);
       const counted = matchedSpaces(undefined, async);
+      const invalid = this.dataProblem(table, counted, event);
+      if (invalid) {
+        results.push({ index, id: event.id, type: event.type, accepted: false, error: invalid });
+        continue;
+      }
       this.received(table, counted, event, req);
       await this.fanOut(table, async, req, event);
       this.processed(table, counted, event.type);
@@ -168,6 +175,24 @@ export class EventRouter {
     for (const match of table.syncRoutes(req.method, req.path, eventType)) {
       if (routeAccepts(match.route, event)) return match;
       this.deps.metrics.eventFiltered(match.space, eventType);
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks the event's data against the schema of its type in each space it matched (a space's schema
+   * never refuses what only another space routes); the first failure is the 400's message
+   * (`Event doesn't validate: data/amount must be number`), counted in that space.
+   */
+  private dataProblem(table: RoutingTable, spaces: readonly string[], event: CloudEvent): string | undefined {
+    const eventType = eventTypeOf(event);
+    for (const space of spaces) {
+      const validate = table.dataValidator(space, eventType);
+      if (!validate) continue;
+      const failure = validate(event.data);
+      if (failure === undefined) continue;
+      this.deps.metrics.eventInvalid(space, eventType);
+      return `Event doesn't validate: ${failure}`;
     }
     return undefined;
   }

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../gateway/metrics';
 import type { Logger } from '../logger';
 import { corsNames, eventTypeNames, functionNames, invalid, subscriptionNames, type ResourceNames } from '../registry/resources';
 import type { MetadataFilter, RegistryService } from '../registry/service';
+import type { EventType } from '../registry/types';
 
 /** What a Config API handler gets: the space, the resource ID from the URL, the body and the list filter. */
 interface ConfigCall {
@@ -55,6 +56,12 @@ function jsonBody(req: IncomingRequest, names: ResourceNames): () => unknown {
   };
 }
 
+/** (ext) An event type's schema as a JSON Schema document; 404 when the type has none. */
+function schemaResponse(eventType: EventType): GatewayResponse {
+  if (eventType.schema === undefined) throw new NotFoundError(`Event Type "${eventType.name}" has no schema.`);
+  return { statusCode: 200, headers: { 'content-type': 'application/schema+json' }, body: JSON.stringify(eventType.schema) };
+}
+
 /** `metadata.<key>=<value>` query parameters. */
 function metadataFilter(query: string): MetadataFilter {
   const filter: MetadataFilter = {};
@@ -80,6 +87,11 @@ export class ConfigApi {
       update: (c) => deps.registry.updateEventType(c.space, c.id, c.body()),
       remove: (c) => deps.registry.deleteEventType(c.space, c.id),
     });
+    this.router.on('GET', '/v1/spaces/:space/eventtypes/:id/schema', () => {}, {
+      resource: 'eventtypes',
+      operation: 'get',
+      handle: async (c) => schemaResponse(await deps.registry.getEventType(c.space, c.id)),
+    } satisfies ConfigRoute);
     this.addResource('functions', 'functions', functionNames, {
       create: (c) => deps.registry.createFunction(c.space, c.body()),
       get: (c) => deps.registry.getFunction(c.space, c.id),

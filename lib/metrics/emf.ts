@@ -45,6 +45,10 @@ export class EmfMetrics implements GatewayMetrics {
     this.add('eventgateway_events_filtered_total', 'Count', { space, eventType: type }, 1);
   }
 
+  eventInvalid(space: string, type: string): void {
+    this.add('eventgateway_events_invalid_total', 'Count', { space, eventType: type }, 1);
+  }
+
   setBacklog(): void {}
 
   deliveryRetried(space: string, type: string): void {

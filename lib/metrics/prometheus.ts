@@ -10,6 +10,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly processed: Counter<'space' | 'type'>;
   private readonly dropped: Counter<'space' | 'type'>;
   private readonly filtered: Counter<'space' | 'type'>;
+  private readonly invalid: Counter<'space' | 'type'>;
   private readonly backlog: Gauge;
   private readonly processing: Histogram;
   private readonly configRequests: Counter<'space' | 'resource' | 'operation'>;
@@ -30,6 +31,7 @@ export class PrometheusMetrics implements GatewayMetrics {
       labelNames,
       registers,
     });
+    this.invalid = new Counter({ name: 'eventgateway_events_invalid_total', help: "Events refused because their data failed their type's schema.", labelNames, registers });
     this.backlog = new Gauge({ name: 'eventgateway_events_backlog', help: 'Async deliveries waiting for a worker.', registers });
     this.processing = new Histogram({
       name: 'eventgateway_events_custom_processing_seconds',
@@ -89,6 +91,9 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
   eventFiltered(space: string, type: string): void {
     this.count(this.filtered, space, type);
+  }
+  eventInvalid(space: string, type: string): void {
+    this.count(this.invalid, space, type);
   }
   setBacklog(size: number): void {
     this.backlog.set(size);

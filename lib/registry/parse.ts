@@ -1,4 +1,5 @@
 import { validateFilters, type Filter } from '../events/filter';
+import { schemaProblem, type DataSchema } from '../events/schema';
 import { functionTypes, isFunctionType, validateProvider, type FunctionTarget } from '../providers/config';
 import { corsId, subscriptionId } from './ids';
 import { invalid, type ResourceNames, corsNames, eventTypeNames, functionNames, subscriptionNames } from './resources';
@@ -54,8 +55,17 @@ export function parseEventType(space: string, body: unknown, nameFromUrl?: strin
     ['Name', name, [rules.required, rules.eventType]],
     ['AuthorizerID', b.authorizerId, [rules.optional(rules.functionId)]],
   ]);
+  const schema = schemaOf(b.schema);
   const authorizerId = str(b.authorizerId);
-  return { space, name: str(name), ...(authorizerId ? { authorizerId } : {}), ...metadataOf(b) };
+  return { space, name: str(name), ...(authorizerId ? { authorizerId } : {}), ...metadataOf(b), ...schema };
+}
+
+/** (ext) An event type's schema, checked now so that a broken one is a 400 and never reaches routing. */
+function schemaOf(schema: unknown): { schema?: DataSchema } {
+  if (schema === undefined || schema === null) return {};
+  const problem = schemaProblem(schema);
+  if (problem) throw invalid(eventTypeNames, `schema: ${problem}`);
+  return { schema: structuredClone(schema as DataSchema) };
 }
 
 /** Validates a function body, including its provider config for its type. */

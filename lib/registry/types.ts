@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../delivery/queue';
 import type { Filter } from '../events/filter';
+import type { DataSchema } from '../events/schema';
 import type { FunctionTarget } from '../providers/config';
 
 /** String→string labels a client attaches to a resource and filters lists on. */
@@ -11,6 +12,8 @@ export interface EventType {
   name: string;
   authorizerId?: string;
   metadata?: Metadata;
+  /** (ext) JSON Schema (draft 2020-12) every event's `data` must satisfy; absent means no check. */
+  schema?: DataSchema;
 }
 
 /** A registered function: where it runs (`type` + `provider`). */

@@ -1,4 +1,5 @@
 import { compileFilters, type EventPredicate } from '../events/filter';
+import { validatorFor, type DataValidator } from '../events/schema';
 import type { Provider } from '../providers/provider';
 import type { CorsConfig, EventType, FunctionRecord, RegistrySnapshot, Subscription } from '../registry/types';
 import { pathSegments } from './path-tree';
@@ -47,6 +48,8 @@ function asyncKey(method: string, path: string, eventType: string): string {
 /** What a space holds that is looked up by space: its records and routes by ID, and system-event subscribers. */
 interface SpaceRecords {
   eventTypes: Map<string, EventType>;
+  /** Data validators of the event types that have a schema, compiled with the table. */
+  schemas: Map<string, DataValidator>;
   functions: Map<string, RoutedFunction>;
   /** Async routes by event type alone, for system events. */
   asyncByType: Map<string, Route[]>;
@@ -55,7 +58,7 @@ interface SpaceRecords {
 }
 
 function emptySpace(): SpaceRecords {
-  return { eventTypes: new Map(), functions: new Map(), asyncByType: new Map(), bySubscription: new Map() };
+  return { eventTypes: new Map(), schemas: new Map(), functions: new Map(), asyncByType: new Map(), bySubscription: new Map() };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -109,7 +112,17 @@ export class RoutingTable {
       this.spaces.set(name, emptySpace());
     }
     const space = (name: string) => this.spaces.get(name) as SpaceRecords;
-    for (const et of snapshot.eventTypes) space(et.space).eventTypes.set(et.name, et);
+    for (const et of snapshot.eventTypes) {
+      const routes = space(et.space);
+      routes.eventTypes.set(et.name, et);
+      if (et.schema === undefined) continue;
+      try {
+        routes.schemas.set(et.name, validatorFor(et.schema));
+      } catch (err) {
+        // Schemas are checked at registration; one that no longer compiles (another ajv, another instance) is skipped.
+        onSkipped?.(`schema of event type ${et.name}`, err);
+      }
+    }
     for (const fn of snapshot.functions) space(fn.space).functions.set(fn.functionId, { record: fn, provider: providerFor(fn) });
     for (const sub of bySpace(snapshot.subscriptions)) {
       const records = space(sub.space);
@@ -159,6 +172,11 @@ export class RoutingTable {
 
   eventType(space: string, name: string): EventType | undefined {
     return this.spaces.get(space)?.eventTypes.get(name);
+  }
+
+  /** The data validator of an event type of a space, when the type has a schema. */
+  dataValidator(space: string, eventType: string): DataValidator | undefined {
+    return this.spaces.get(space)?.schemas.get(eventType);
   }
 
   function(space: string, functionId: string): RoutedFunction | undefined {
