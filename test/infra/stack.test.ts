@@ -166,11 +166,12 @@ describe('EventGatewayStack', () => {
 describe('bundling', () => {
   /**
    * Budgets per handler. The events function's is the performance issue's (≤ 250 KB): it reaches DynamoDB,
-   * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors.
+   * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors. Event
+   * schemas put ajv (≈ 150 KB minified) into the Events and Config APIs: their budget is issue 12's 500 KB.
    */
   const BUDGET_KB = [
-    ['Events API', 250],
-    ['Config API', 250],
+    ['Events API', 500],
+    ['Config API', 500],
     ['worker', 400],
   ] as const;
   const budgetOf = (description: string) => (BUDGET_KB.find(([name]) => description.includes(name))?.[1] ?? 0) * 1024;
