@@ -167,12 +167,12 @@ describe('bundling', () => {
   /**
    * Budgets per handler. The events function's is the performance issue's (≤ 250 KB): it reaches DynamoDB,
    * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors. Event
-   * schemas put ajv (≈ 150 KB minified) into the Events and Config APIs: their budget is issue 12's 500 KB.
+   * schemas put ajv (≈ 150 KB minified) into every handler: the budgets are issue 12's (500, 500, 900 KB).
    */
   const BUDGET_KB = [
     ['Events API', 500],
     ['Config API', 500],
-    ['worker', 400],
+    ['worker', 900],
   ] as const;
   const budgetOf = (description: string) => (BUDGET_KB.find(([name]) => description.includes(name))?.[1] ?? 0) * 1024;
 
