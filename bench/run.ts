@@ -157,6 +157,14 @@ async function startGateway(targetUrl: string, processes: number): Promise<Gatew
   await json('POST', `${config}/functions`, { functionId: 'target', type: 'http', provider: { url: `${targetUrl}/` } });
   await json('POST', `${config}/subscriptions`, { type: 'sync', eventType: 'http.request', functionId: 'target', path: '/hello', method: 'GET' });
   await json('POST', `${config}/subscriptions`, { type: 'async', eventType: 'bench.event', functionId: 'target', path: '/emit' });
+  // The same delivery through a JSONata transform (a Slack-style body made from the event).
+  await json('POST', `${config}/subscriptions`, {
+    type: 'async',
+    eventType: 'bench.event',
+    functionId: 'target',
+    path: '/emit-transformed',
+    transform: { jsonata: '{"text": "New user " & data.user.name & " <" & data.user.email & "> from " & source, "n": data.n}', replace: 'event' },
+  });
   return { child: started.child, pid: started.child.pid ?? 0, events: urls.events, config: urls.config, dataDir };
 }
 
@@ -191,12 +199,12 @@ async function syncRows(gateway: Gateway, targetUrl: string, label: string, conn
   return rows;
 }
 
-/** Async emit at 8 connections; CPU counted until every accepted event was delivered. */
-async function asyncRow(gateway: Gateway, targetUrl: string, label: string, directRps: number): Promise<Row> {
+/** Async emit at 8 connections (to `/emit`, or `/emit-transformed` through a transform); CPU counted until every accepted event was delivered. */
+async function asyncRow(gateway: Gateway, targetUrl: string, label: string, directRps: number, path = '/emit', what = 'gateway async emit'): Promise<Row> {
   const before = Number(await (await fetch(`${targetUrl}/__count`)).text());
   const cpu0 = cpuSeconds(gateway.pid);
-  const body = JSON.stringify({ eventType: 'bench.event', cloudEventsVersion: '0.1', source: '/bench', eventID: '1', data: { n: 1 } });
-  const emitted = await run({ url: `${gateway.events}/emit`, method: 'POST', connections: 8, headers: { 'content-type': 'application/cloudevents+json' }, body });
+  const body = JSON.stringify({ eventType: 'bench.event', cloudEventsVersion: '0.1', source: '/bench', eventID: '1', data: { n: 1, user: { name: 'Ada', email: 'ada@example.com' } } });
+  const emitted = await run({ url: `${gateway.events}${path}`, method: 'POST', connections: 8, headers: { 'content-type': 'application/cloudevents+json' }, body });
   const accepted = emitted['2xx'];
   let delivered = 0;
   for (let i = 0; i < 120; i++) {
@@ -206,7 +214,7 @@ async function asyncRow(gateway: Gateway, targetUrl: string, label: string, dire
   }
   const cpuUs = ((cpuSeconds(gateway.pid) - cpu0) * 1e6) / Math.max(1, accepted);
   return {
-    scenario: `gateway async emit, 8 conns, ${label}`,
+    scenario: `${what}, 8 conns, ${label}`,
     rps: emitted.requests.average,
     p99: emitted.latency.p99,
     ratio: emitted.requests.average / directRps,
@@ -267,8 +275,12 @@ async function main(): Promise<void> {
         await run({ url: `${gateway.events}/hello`, connections: 8, duration: 2 });
         const sync = await syncRows(gateway, targetUrl, label, [8, 64]);
         rows.push(...sync);
-        rows.push(await asyncRow(gateway, targetUrl, label, sync[0]?.rps ?? 1));
+        const plain = await asyncRow(gateway, targetUrl, label, sync[0]?.rps ?? 1);
+        rows.push(plain);
         if (n > 0) continue;
+        const transformed = await asyncRow(gateway, targetUrl, label, sync[0]?.rps ?? 1, '/emit-transformed', 'gateway async emit through a transform');
+        transformed.note = `${(transformed.rps / plain.rps).toFixed(2)}× the plain async emit; ${transformed.note ?? ''}`;
+        rows.push(transformed);
         rows.push(await configRow(gateway, targetUrl, `1 space`, 'small'));
         // The registry grows: the same requests, then the same config writes, with 1,000 more spaces.
         const rssBefore = treeRss(gateway.pid);

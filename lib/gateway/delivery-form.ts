@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Delivery } from '../delivery/queue';
 import { eventIdOf, eventTypeOf, isV1, type CloudEvent } from '../events/accessors';
 import { toBinaryMessage, toV1, type BinaryMessage } from '../events/http-binding';
+import type { CompiledTransform } from '../events/transform';
 import { routeAccepts, type Route } from '../routing/table';
 
 /** The event in the version a subscription asks for: as it arrived, or 0.1 turned into 1.0. */
@@ -12,6 +13,30 @@ export function eventForRoute(route: Route, event: CloudEvent): CloudEvent {
 /** The binary-mode message for a subscription that asks for binary delivery, else undefined. */
 export function binaryForRoute(route: Route | undefined, event: () => CloudEvent): BinaryMessage | undefined {
   return route?.subscription.delivery?.mode === 'binary' ? toBinaryMessage(event()) : undefined;
+}
+
+/** What a function gets for one event: the payload, and the binary message or content type it is sent with. */
+export interface Outgoing {
+  payload: string;
+  binary?: BinaryMessage;
+  /** Set when the payload is not a CloudEvent (a transform replaced the whole event): sent as this type. */
+  contentType?: string;
+}
+
+/** The payload of a route without a transform: the event as serialised, binary when the subscription asks for it. */
+export function plainOutgoing(route: Route | undefined, event: () => CloudEvent, payload: string): Outgoing {
+  const binary = binaryForRoute(route, event);
+  return binary ? { payload, binary } : { payload };
+}
+
+/**
+ * The payload of a route with a transform: the event with its data replaced (then binary when asked
+ * for), or the transform's result alone, sent as JSON. Rejects with a TransformError.
+ */
+export async function transformedOutgoing(route: Route, transform: CompiledTransform, event: CloudEvent): Promise<Outgoing> {
+  const result = await transform.apply(event);
+  if (result.kind === 'payload') return { payload: result.body, contentType: 'application/json' };
+  return plainOutgoing(route, () => result.event, result.body);
 }
 
 /**

@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   deliveryDeadLettered(space: string, type: string): void;
   /** Time from accepting an event to delivering it to one subscriber, in seconds. */
   observeDeliveryLatency(seconds: number): void;
+  /** A delivery whose subscription's transform failed (an error, a timeout, no result). */
+  transformFailed(space: string, type: string): void;
 }
 
 /** Metrics that go nowhere, for tests and tools that do not report. */
@@ -32,4 +34,5 @@ export const noMetrics: GatewayMetrics = {
   deliveryRetried: () => {},
   deliveryDeadLettered: () => {},
   observeDeliveryLatency: () => {},
+  transformFailed: () => {},
 };

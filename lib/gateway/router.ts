@@ -9,7 +9,8 @@ import { TargetError, type InvocationContext } from '../providers/provider';
 import { routeAccepts, type Route, type RoutedFunction, type RoutingTable, type SpaceRoutes, type SyncMatch } from '../routing/table';
 import { authorize } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
-import { acceptingRoutes, binaryForRoute, deliveriesFor, eventForRoute } from './delivery-form';
+import { acceptingRoutes, deliveriesFor, eventForRoute, plainOutgoing, transformedOutgoing, type Outgoing } from './delivery-form';
+import type { CompiledTransform } from '../events/transform';
 import type { GatewayMetrics } from './metrics';
 import { errorResponse, jsonResponse, type GatewayResponse } from './response';
 import { parseSyncResult } from './sync-result';
@@ -76,10 +77,18 @@ export class EventRouter {
       fn = table.function(delivery.space, delivery.functionId);
     }
     if (!fn) throw new DeliveryFailure(`function "${delivery.functionId}" is not registered any more`, false);
-    const binary = binaryForRoute(table.route(delivery.space, delivery.subscriptionId), () => JSON.parse(delivery.payload) as CloudEvent);
-    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...(binary ? { binary } : {}) };
+    const route = table.route(delivery.space, delivery.subscriptionId);
+    const eventOf = () => JSON.parse(delivery.payload) as CloudEvent;
+    let out: Outgoing;
     try {
-      await this.invoke(table, delivery.space, fn, delivery.eventType, delivery.payload, context);
+      out = route?.transform ? await this.transformed(delivery.space, route, route.transform, eventOf()) : plainOutgoing(route, eventOf, delivery.payload);
+    } catch (err) {
+      // A transform that fails once fails every time: dead-letter it with the reason, no retries.
+      throw new DeliveryFailure(err instanceof Error ? err.message : String(err), false, { cause: err });
+    }
+    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...outgoingContext(out) };
+    try {
+      await this.invoke(table, delivery.space, fn, delivery.eventType, out.payload, context);
     } catch (err) {
       const cause = err instanceof FunctionCallError ? err.cause : err;
       const retryable = cause instanceof TargetError ? cause.retryable : true;
@@ -263,15 +272,27 @@ export class EventRouter {
     if (!authorized) return errorResponse(403, 'Forbidden. The event was denied by its authorizer.');
     const withRequestParams = eventTypeOf(incoming) === HTTP_REQUEST_EVENT ? withParams(authorized, params) : authorized;
     const event = eventForRoute(route, withRequestParams);
-    const binary = binaryForRoute(route, () => event);
-    const context: InvocationContext = { eventId: eventIdOf(event), ...(binary ? { binary } : {}) };
+    const out = route.transform ? await this.transformed(space, route, route.transform, event) : plainOutgoing(route, () => event, JSON.stringify(event));
+    const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out) };
     try {
-      return parseSyncResult(await this.invoke(table, space, route.function, eventTypeOf(event), JSON.stringify(event), context));
+      return parseSyncResult(await this.invoke(table, space, route.function, eventTypeOf(event), out.payload, context));
     } catch (err) {
       // The original gateway used the answer of an HTTP function whatever its status short of a 5xx:
       // a function that answers 404 with its response object keeps working here.
       const answer = clientErrorAnswer(err);
       if (answer) return parseSyncResult(answer);
+      throw err;
+    }
+  }
+
+  /** A route's payload made by its transform; a failure is counted, logged and rethrown (a TransformError). */
+  private async transformed(space: string, route: Route, transform: CompiledTransform, event: CloudEvent): Promise<Outgoing> {
+    try {
+      return await transformedOutgoing(route, transform, event);
+    } catch (err) {
+      const { subscriptionId, eventType } = route.subscription;
+      this.deps.metrics.transformFailed(space, eventType);
+      this.deps.logger.warn({ space, subscriptionId, eventType, err: err instanceof Error ? err.message : String(err) }, 'transform failed');
       throw err;
     }
   }
@@ -306,6 +327,12 @@ export class EventRouter {
       throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(callFailureMessage(err), { cause: err }) : err;
     }
   }
+}
+
+/** The parts of an outgoing payload a provider needs besides the payload itself. */
+function outgoingContext(out: Outgoing): Pick<InvocationContext, 'binary' | 'contentType'> {
+  if (out.binary) return { binary: out.binary };
+  return out.contentType ? { contentType: out.contentType } : {};
 }
 
 /** The body of a target's 4xx answer behind a failed call, if that is what failed. */

@@ -59,6 +59,10 @@ export class EmfMetrics implements GatewayMetrics {
     this.add('eventgateway_deliveries_deadlettered_total', 'Count', { space, eventType: type }, 1);
   }
 
+  transformFailed(space: string, type: string): void {
+    this.add('eventgateway_transform_failures_total', 'Count', { space, eventType: type }, 1);
+  }
+
   observeDeliveryLatency(seconds: number): void {
     this.add('eventgateway_delivery_latency_seconds', 'Seconds', {}, seconds);
   }

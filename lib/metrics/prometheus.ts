@@ -18,6 +18,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly retried: Counter<'space' | 'type'>;
   private readonly deadLettered: Counter<'space' | 'type'>;
   private readonly deliveryLatency: Histogram;
+  private readonly transformFailures: Counter<'space' | 'type'>;
 
   constructor(store: RegistryStore) {
     const registers = [this.registry];
@@ -57,6 +58,12 @@ export class PrometheusMetrics implements GatewayMetrics {
       name: 'eventgateway_delivery_latency_seconds',
       help: 'Time from accepting an event to delivering it to one subscriber.',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600, 3600],
+      registers,
+    });
+    this.transformFailures = new Counter({
+      name: 'eventgateway_transform_failures_total',
+      help: 'Deliveries not made because the subscription transform failed (error, timeout or no result).',
+      labelNames,
       registers,
     });
     const totals: Array<[string, RecordKind]> = [
@@ -114,6 +121,10 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
   observeDeliveryLatency(seconds: number): void {
     this.deliveryLatency.observe(seconds);
+  }
+
+  transformFailed(space: string, type: string): void {
+    this.count(this.transformFailures, space, type);
   }
 
   /** Child counters per label pair, kept so that the hot path skips prom-client's label hashing. */

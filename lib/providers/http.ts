@@ -30,7 +30,7 @@ export async function postEvent(
   const binary = context?.binary;
   const callHeaders: Record<string, string> = binary
     ? { 'content-type': 'application/octet-stream', ...headers, ...binary.headers }
-    : { 'content-type': 'application/cloudevents+json', ...headers };
+    : { 'content-type': context?.contentType ?? 'application/cloudevents+json', ...headers };
   if (context?.deliveryId) callHeaders['event-gateway-delivery-id'] = context.deliveryId;
   if (context?.eventId) callHeaders['event-gateway-event-id'] = context.eventId;
   const answer = await options.transport(url, {

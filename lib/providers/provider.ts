@@ -42,6 +42,8 @@ export interface InvocationContext {
   binary?: { headers: Record<string, string>; body: Buffer };
   /** The event's type, for targets that key or label records by it (Kinesis, EventBridge). */
   eventType?: string;
+  /** The payload's content type when it is not a structured CloudEvent (a subscription's transform made it). */
+  contentType?: string;
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */

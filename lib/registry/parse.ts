@@ -1,5 +1,6 @@
 import { validateFilters, type Filter } from '../events/filter';
 import { schemaProblem, type DataSchema } from '../events/schema';
+import { transformOf, validateTransform } from '../events/transform';
 import { functionTypes, isFunctionType, validateProvider, type FunctionTarget } from '../providers/config';
 import { corsId, subscriptionId } from './ids';
 import { invalid, type ResourceNames, corsNames, eventTypeNames, functionNames, subscriptionNames } from './resources';
@@ -99,6 +100,7 @@ export function parseSubscription(space: string, body: unknown): Subscription {
     metadata: 'stringMap',
     delivery: 'object',
     retry: 'object',
+    transform: 'object',
   };
   const path = normalisePath(b.path);
   const method = normaliseMethod(b.method, 'POST');
@@ -111,7 +113,7 @@ export function parseSubscription(space: string, body: unknown): Subscription {
     ['Method', method, [METHOD_RULE]],
     ...retryChecks(b.retry as Body | undefined),
   ]);
-  const extensionProblem = validateFilters(b.filters) ?? validateDelivery(b.delivery);
+  const extensionProblem = validateFilters(b.filters) ?? validateDelivery(b.delivery) ?? validateTransform(b.transform);
   if (extensionProblem) throw invalid(subscriptionNames, extensionProblem);
   const fields = { type: b.type as SubscriptionType, eventType: str(b.eventType), functionId: str(b.functionId), path, method };
   return { space, subscriptionId: subscriptionId(fields), ...fields, ...retryOf(b.retry as Body | undefined), ...metadataOf(b), ...extensionsOf(b) };
@@ -154,11 +156,12 @@ function validateDelivery(value: unknown): string | undefined {
 }
 
 /** The (ext) fields to store: omitted when empty, like metadata. */
-function extensionsOf(b: Body): { filters?: Filter[]; delivery?: DeliveryOptions } {
+function extensionsOf(b: Body): Pick<Subscription, 'filters' | 'delivery' | 'transform'> {
   const filters = Array.isArray(b.filters) && b.filters.length > 0 ? { filters: structuredClone(b.filters) as Filter[] } : {};
   const given = (b.delivery ?? {}) as DeliveryOptions;
   const delivery: DeliveryOptions = { ...(given.mode ? { mode: given.mode } : {}), ...(given.specversion ? { specversion: given.specversion } : {}) };
-  return { ...filters, ...(Object.keys(delivery).length > 0 ? { delivery } : {}) };
+  const transform = transformOf(b.transform);
+  return { ...filters, ...(Object.keys(delivery).length > 0 ? { delivery } : {}), ...(transform ? { transform } : {}) };
 }
 
 /** Validates a CORS configuration body, filling the contract's defaults, and derives its ID. */

@@ -1,6 +1,7 @@
 import type { RetryPolicy } from '../delivery/queue';
 import type { Filter } from '../events/filter';
 import type { DataSchema } from '../events/schema';
+import type { Transform } from '../events/transform';
 import type { FunctionTarget } from '../providers/config';
 
 /** String→string labels a client attaches to a resource and filters lists on. */
@@ -43,6 +44,8 @@ export interface Subscription {
   filters?: Filter[];
   /** (ext) The form in which the subscriber receives events. */
   delivery?: DeliveryOptions;
+  /** (ext) A JSONata expression whose result replaces the delivered event's data, or the whole payload. */
+  transform?: Transform;
 }
 
 /** HTTP content modes of CloudEvents a subscriber may receive events in. */

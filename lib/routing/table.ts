@@ -1,5 +1,6 @@
 import { compileFilters, type EventPredicate } from '../events/filter';
 import { validatorFor, type DataValidator } from '../events/schema';
+import { compileTransform, type CompiledTransform } from '../events/transform';
 import type { Provider } from '../providers/provider';
 import type { CorsConfig, EventType, FunctionRecord, RegistrySnapshot, Subscription } from '../registry/types';
 import { pathSegments } from './path-tree';
@@ -17,6 +18,8 @@ export interface Route {
   function: RoutedFunction;
   /** The subscription's filters, compiled once with the table; absent when it has none. */
   filter?: EventPredicate;
+  /** The subscription's transform, compiled once with the table; absent when it has none. */
+  transform?: CompiledTransform;
 }
 
 /** Whether a route's subscriber gets an event: no filters, or filters that match. */
@@ -129,7 +132,9 @@ export class RoutingTable {
       const fn = records.functions.get(sub.functionId);
       if (!fn) continue;
       const filter = compileFilters(sub.filters);
-      const route: Route = filter ? { subscription: sub, function: fn, filter } : { subscription: sub, function: fn };
+      const route: Route = { subscription: sub, function: fn };
+      if (filter) route.filter = filter;
+      if (sub.transform) route.transform = compileTransform(sub.transform);
       records.bySubscription.set(sub.subscriptionId, route);
       if (sub.type === 'async') this.addAsync(sub.space, records, route);
       else this.addSpaced(indexOf(this.sync, sub.method, sub.eventType, () => new SpacedPathIndex<Route>()), sub.space, sub.path, route, `sync subscription ${sub.subscriptionId}`, onSkipped);

@@ -187,6 +187,21 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
       }
     });
 
+    it('applies a subscription transform in the worker, and dead-letters at once a delivery whose transform fails', async () => {
+      await configCall('POST', '/functions', { functionId: 'slack-fn', type: 'http', provider: { url: good.url } });
+      const transform = { jsonata: 'data.name ? {"text": "Hi " & data.name} : $error("no name")', replace: 'event' };
+      const sub = json((await configCall('POST', '/subscriptions', { type: 'async', eventType: 'user.created', functionId: 'slack-fn', path: '/slack', transform })) as Result);
+      const payload = (data: unknown) => JSON.stringify({ eventType: 'user.created', cloudEventsVersion: '0.1', source: '/users', eventID: 't', data });
+      const message = (id: string, data: unknown) => ({ messageId: id, body: delivery(id, 'slack-fn', { subscriptionId: sub.subscriptionId, payload: payload(data) }) });
+      const before = good.received.length;
+      const res = (await handlers.worker(sqsBatch([message('d-t1', { name: 'Ada' }), message('d-t2', {})]), lambdaContext)) as SQSBatchResponse;
+      expect(res.batchItemFailures).toEqual([]);
+      expect(good.received.slice(before).map((r) => [r.headers['content-type'], r.json()])).toEqual([['application/json', { text: 'Hi Ada' }]]);
+      expect(dlq().map((m) => [JSON.parse(m.Body).deliveryId, m.MessageAttributes?.['eg-error']?.StringValue, m.MessageAttributes?.['eg-attempts']?.StringValue])).toEqual([
+        ['d-t2', 'Transform failed: no name', '1'],
+      ]);
+    });
+
     it('gives a failed delivery back after its backoff, and dead-letters it once its maxAttempts are used', async () => {
       await configCall('POST', '/functions', { functionId: 'flaky-fn', type: 'http', provider: { url: bad.url } });
       const body = delivery('d-flaky', 'flaky-fn', { retry: { maxAttempts: 2, maxAgeSeconds: 3600 } });
