@@ -53,7 +53,7 @@ export class InProcessQueue implements DeliveryQueue {
       const delivery = this.pending[this.head++] as Delivery;
       this.compact();
       this.active++;
-      handler(delivery)
+      handler(delivery, 1)
         .catch((err: unknown) => this.options.onFailure?.(delivery, err))
         .finally(() => {
           this.active--;

@@ -13,8 +13,8 @@ export interface Delivery {
   retry?: RetryPolicy;
 }
 
-/** Calls the target of one delivery; rejects when the call failed. */
-export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+/** Calls the target of one delivery (`attempt` counts from 1, where the queue counts); rejects when the call failed. */
+export type DeliveryHandler = (delivery: Delivery, attempt?: number) => Promise<void>;
 
 /**
  * The async delivery port. `enqueue` resolves when the deliveries are accepted (persisted, where the

@@ -28,6 +28,8 @@ export interface DurableQueueOptions {
   metrics: DeliveryMetrics;
   defaultRetry?: RetryPolicy;
   backoff?: Backoff;
+  /** Told when a delivery runs out of retries (the live tail shows it). */
+  onDeadLettered?: (delivery: Delivery, attempts: number, error: string) => void;
   /** Deliveries held in memory, ready for a worker; the rest wait on disk. */
   memoryLimit?: number;
 }
@@ -323,7 +325,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
         this.readyHead = 0;
       }
       this.active++;
-      handler(entry.delivery).then(
+      handler(entry.delivery, entry.attempts + 1).then(
         () => this.settle({ kind: 'delivered', entry }),
         (err: unknown) => this.settle(this.failureOutcome(entry, err)),
       );
@@ -342,6 +344,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
       this.pending--;
       this.options.metrics.deliveryDeadLettered(delivery.space, delivery.eventType);
       this.options.logger.warn({ space: delivery.space, functionId: delivery.functionId, deliveryId: delivery.deliveryId, error: outcome.error }, 'delivery dead-lettered');
+      this.options.onDeadLettered?.(delivery, outcome.entry.attempts, outcome.error);
     }
     this.outcomes.push(outcome);
     this.scheduleFlush();

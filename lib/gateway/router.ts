@@ -1,5 +1,5 @@
 import { FunctionCallError, GatewayError, ValidationError, publicMessage } from '../errors';
-import { eventIdOf, eventTypeOf, withAuthorization, type CloudEvent } from '../events/accessors';
+import { eventIdOf, eventTypeOf, sourceOf, withAuthorization, type CloudEvent } from '../events/accessors';
 import { HTTP_REQUEST_EVENT, isSystemEventType } from '../events/cloudevent';
 import { eventsFromRequest, flattenHeaders, httpRequestData, type BatchEntry, type HttpRequestData } from '../events/parse';
 import { headerValue, type IncomingRequest } from '../events/request';
@@ -7,6 +7,7 @@ import { DeliveryFailure, type Delivery, type DeliveryQueue } from '../delivery/
 import type { Logger } from '../logger';
 import { TargetError, type InvocationContext } from '../providers/provider';
 import { routeAccepts, type Route, type RoutedFunction, type RoutingTable, type SpaceRoutes, type SyncMatch } from '../routing/table';
+import { eventExcerpt, type ActivityFeed } from './activity';
 import { authorize } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
 import { acceptingRoutes, deliveriesFor, eventForRoute, plainOutgoing, transformedOutgoing, type Outgoing } from './delivery-form';
@@ -28,6 +29,8 @@ export interface EventRouterDeps {
   queue: DeliveryQueue;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Where the live tail reads from; nothing is built for it while no one listens. */
+  activity?: ActivityFeed;
 }
 
 const ACCEPTED: GatewayResponse = { statusCode: 202, headers: {}, body: '' };
@@ -201,7 +204,10 @@ export class EventRouter {
       const failure = validate(event.data);
       if (failure === undefined) continue;
       this.deps.metrics.eventInvalid(space, eventType);
-      return `Event doesn't validate: ${failure}`;
+      const error = `Event doesn't validate: ${failure}`;
+      const feed = this.deps.activity;
+      if (feed?.listening) feed.publish({ kind: 'event.invalid', space, time: new Date().toISOString(), eventType, eventId: eventIdOf(event), error });
+      return error;
     }
     return undefined;
   }
@@ -218,6 +224,8 @@ export class EventRouter {
       if (!table.eventType(space, eventType)) continue;
       this.system.emit(table, space, RECEIVED, () => ({ event, path: req.path, headers: flattenHeaders(req.headers) }));
     }
+    const feed = this.deps.activity;
+    if (feed?.listening) announceReceived(feed, table, counted, event);
   }
 
   private processed(table: RoutingTable, counted: readonly string[], eventType: string): void {
@@ -272,11 +280,16 @@ export class EventRouter {
     if (!authorized) return errorResponse(403, 'Forbidden. The event was denied by its authorizer.');
     const withRequestParams = eventTypeOf(incoming) === HTTP_REQUEST_EVENT ? withParams(authorized, params) : authorized;
     const event = eventForRoute(route, withRequestParams);
-    const out = route.transform ? await this.transformed(space, route, route.transform, event) : plainOutgoing(route, () => event, JSON.stringify(event));
-    const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out) };
+    const announce = this.syncAnnouncer(space, route, event);
     try {
-      return parseSyncResult(await this.invoke(table, space, route.function, eventTypeOf(event), out.payload, context));
+      // The transform runs inside the try: its failure is the call's failure, announced like one.
+      const out = route.transform ? await this.transformed(space, route, route.transform, event) : plainOutgoing(route, () => event, JSON.stringify(event));
+      const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out) };
+      const result = await this.invoke(table, space, route.function, eventTypeOf(event), out.payload, context);
+      announce?.();
+      return parseSyncResult(result);
     } catch (err) {
+      announce?.(err);
       // The original gateway used the answer of an HTTP function whatever its status short of a 5xx:
       // a function that answers 404 with its response object keeps working here.
       const answer = clientErrorAnswer(err);
@@ -295,6 +308,28 @@ export class EventRouter {
       this.deps.logger.warn({ space, subscriptionId, eventType, err: err instanceof Error ? err.message : String(err) }, 'transform failed');
       throw err;
     }
+  }
+
+  /** While someone listens: a function that announces the sync call's outcome (an error, or success). */
+  private syncAnnouncer(space: string, route: Route, event: CloudEvent): ((err?: unknown) => void) | undefined {
+    const feed = this.deps.activity;
+    if (!feed?.listening) return undefined;
+    const started = performance.now();
+    return (err?: unknown) => {
+      const fields = {
+        space,
+        time: new Date().toISOString(),
+        eventType: eventTypeOf(event),
+        eventId: eventIdOf(event),
+        functionId: route.function.record.functionId,
+        subscriptionId: route.subscription.subscriptionId,
+        mode: 'sync' as const,
+        attempt: 1,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      if (err === undefined) feed.publish({ kind: 'delivery.succeeded', ...fields });
+      else feed.publish({ kind: 'delivery.failed', ...fields, error: err instanceof FunctionCallError && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err) });
+    };
   }
 
   /** Calls a function with system events around it; throws FunctionCallError on failure. */
@@ -333,6 +368,21 @@ export class EventRouter {
 function outgoingContext(out: Outgoing): Pick<InvocationContext, 'binary' | 'contentType'> {
   if (out.binary) return { binary: out.binary };
   return out.contentType ? { contentType: out.contentType } : {};
+  }
+
+/**
+ * Announces a received event to the live tails, in each watched space that registered its type, saying
+ * whether the space routed it (a tail shows an event no subscriber matched, which is what one looks for
+ * when a function is not called). Costs a loop over the watched spaces, only while tails are open.
+ */
+function announceReceived(feed: ActivityFeed, table: RoutingTable, counted: readonly string[], event: CloudEvent): void {
+  const eventType = eventTypeOf(event);
+  let excerpt: ReturnType<typeof eventExcerpt> | undefined;
+  for (const space of feed.watchedSpaces()) {
+    if (!table.eventType(space, eventType)) continue;
+    excerpt ??= eventExcerpt(event);
+    feed.publish({ kind: 'event.received', space, time: new Date().toISOString(), eventType, eventId: eventIdOf(event), source: sourceOf(event), routed: counted.includes(space), ...excerpt });
+  }
 }
 
 /** The body of a target's 4xx answer behind a failed call, if that is what failed. */

@@ -41,6 +41,8 @@ const deadLetterNames: ResourceNames = {
   missing: (id) => `Dead letter "${id}" not found.`,
 };
 
+const NO_TAIL = 'The live tail is served by the local server (event-gateway) only; on AWS, follow the console (it polls) or CloudWatch.';
+
 const NO_CONTENT: GatewayResponse = { statusCode: 204, headers: {}, body: '' };
 
 /** JSON body of a request; a malformed one is the resource's "doesn't validate" error. */
@@ -114,6 +116,12 @@ export class ConfigApi {
       remove: (c) => deps.registry.deleteCors(c.space, c.id),
     });
     this.addDeadLetterRoutes(deps.deadLetters);
+    // The local server answers tails itself, before this API (they stream); what reaches here cannot.
+    this.router.on('GET', '/v1/spaces/:space/tail', () => {}, {
+      resource: 'tail',
+      operation: 'get',
+      handle: () => Promise.reject(new GatewayError(NO_TAIL, 501, { expose: true })),
+    } satisfies ConfigRoute);
   }
 
   /** Handles one request; never throws. */

@@ -43,6 +43,7 @@ export interface CliOptions {
 export type CliRequest = { kind: 'run'; options: CliOptions } | { kind: 'print'; text: string; exitCode: number };
 
 export const HELP = `Usage: event-gateway [flags]
+       event-gateway tail [--space <space>] [--event-type <type>] [--json]   (see event-gateway tail --help)
 
 Event Gateway: an API gateway and pub/sub router for serverless functions.
 

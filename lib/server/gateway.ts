@@ -6,6 +6,7 @@ import { InProcessQueue } from '../delivery/in-process';
 import type { DeadLetters, DeliveryQueue, RetryPolicy } from '../delivery/queue';
 import type { Backoff } from '../delivery/retry';
 import { DurableQueue } from '../delivery/sqlite';
+import { ActivityFeed, announcedDeliveries } from '../gateway/activity';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
@@ -19,6 +20,7 @@ import { RegistryService } from '../registry/service';
 import type { RegistryStore } from '../registry/store';
 import { answerClientErrors } from './client-errors';
 import { nodeListener } from './node-adapter';
+import { LiveTails } from './tail';
 
 /** TLS files of one API. */
 export interface TlsFiles {
@@ -54,6 +56,8 @@ export interface GatewayOptions {
   maxRecordsPerSpace?: number;
   /** For a store shared with other instances: how often to check it for their changes, in ms. */
   registryRefreshMs?: number;
+  /** Live tails: most open at once (default 32) and bytes a slow client may leave unread before it is dropped (default 1 MB). */
+  tail?: { maxTails?: number; maxBufferedBytes?: number };
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
@@ -138,15 +142,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
   registry.onChange(() => routing.invalidate());
   const delivery = options.delivery ?? { mode: 'memory' };
+  const activity = new ActivityFeed();
   const durable =
     delivery.mode === 'durable'
-      ? new DurableQueue({ dataDir: delivery.dataDir, workers: options.workers, logger, metrics, defaultRetry: delivery.defaultRetry, backoff: delivery.backoff })
+      ? new DurableQueue({
+          dataDir: delivery.dataDir,
+          workers: options.workers,
+          logger,
+          metrics,
+          defaultRetry: delivery.defaultRetry,
+          backoff: delivery.backoff,
+          onDeadLettered: (d, attempts, error) => {
+            if (!activity.listening) return;
+            const { space, eventType, eventId, functionId, subscriptionId, deliveryId } = d;
+            activity.publish({ kind: 'delivery.deadlettered', space, time: new Date().toISOString(), eventType, eventId, functionId, subscriptionId, deliveryId, attempt: attempts, error });
+          },
+        })
       : undefined;
   const queue: DeliveryQueue =
     durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog }));
   const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
-  const router = new EventRouter({ routing, queue, metrics, logger });
-  queue.start(router.deliver);
+  const router = new EventRouter({ routing, queue, metrics, logger, activity });
+  queue.start(announcedDeliveries(router.deliver, activity));
   const renderMetrics = () => {
     metrics.setBacklog(queue.backlog());
     return metrics.render();
@@ -155,10 +172,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
   warnAboutAccess(access, options.configAccess, logger);
   const handleConfig = withConfigAccess((req) => configApi.handle(req), access);
+  const tails = new LiveTails({ feed: activity, access, logger, ...options.tail });
 
   const headerLimit = options.maxHeaderSize ?? 16 * 1024;
   const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit);
-  const configServer = createServer(options.configTls, nodeListener(handleConfig, { bodyLimit: options.configBodyLimit ?? MB, logger }), headerLimit);
+  const configListener = nodeListener(handleConfig, { bodyLimit: options.configBodyLimit ?? MB, logger });
+  const configServer = createServer(
+    options.configTls,
+    (req, res) => {
+      if (!tails.handles(req, res)) configListener(req, res);
+    },
+    headerLimit,
+  );
   const eventsPort = await listen(eventsServer, options.eventsPort, host);
   const configPort = await listen(configServer, options.configPort, host);
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -172,6 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     configUrl: `${scheme(options.configTls)}://${urlHost}:${configPort}`,
     close: () =>
       (closing ??= (async () => {
+        tails.closeAll();
         await Promise.all([closeServer(eventsServer), closeServer(configServer)]);
         await queue.drain();
         // Deps given by the caller are the caller's to close.

@@ -4,6 +4,7 @@ import { accessKeysFromEnv, parseAccessKeys, type ConfigAccessOptions } from '..
 import { openQueue, openStore } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
 import { startGateway } from './gateway';
+import { followTail, parseTailCommand } from './tail-cli';
 
 /** A backstop: the code never logs these, and if a future log line did, pino would censor them. */
 const REDACT = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'provider.signingSecret', '*.provider.signingSecret'];
@@ -36,6 +37,7 @@ function readKeysFile(file: string): string {
  * finishes in-flight work and exits; a second signal exits at once.
  */
 export async function main(args: string[], version: string): Promise<void> {
+  if (args[0] === 'tail') return tail(args.slice(1));
   const request = parseCommandLine(args, version);
   if (request.kind === 'print') {
     (request.exitCode === 0 ? process.stdout : process.stderr).write(request.text);
@@ -105,4 +107,21 @@ export async function main(args: string[], version: string): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `event-gateway tail`: follows a space of a running gateway until the stream ends or Ctrl-C. */
+async function tail(args: string[]): Promise<void> {
+  const command = parseTailCommand(args, process.env);
+  if (command.kind === 'print') {
+    (command.exitCode === 0 ? process.stdout : process.stderr).write(command.text);
+    process.exitCode = command.exitCode;
+    return;
+  }
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.exitCode = await followTail(command.options, process.stdout, process.stderr, process.stdout.isTTY === true, abort.signal);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
 }

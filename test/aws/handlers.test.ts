@@ -57,6 +57,12 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(json(listed).functions.map((f: any) => f.functionId)).toEqual(['welcome-email']);
   });
 
+  it('answers the live tail with 501: it needs the local server', async () => {
+    const res = (await configCall('GET', '/tail')) as Result;
+    expect(res.statusCode).toBe(501);
+    expect(json(res).errors[0].message).toBe('The live tail is served by the local server (event-gateway) only; on AWS, follow the console (it polls) or CloudWatch.');
+  });
+
   it('answers errors in the contract JSON form', async () => {
     const duplicate = await configCall('POST', '/eventtypes', { name: 'user.created' });
     expect(duplicate.statusCode).toBe(409);
