@@ -97,7 +97,11 @@ function looksLikeV1(value: unknown): boolean {
 }
 
 function structuredEvent(body: Buffer): CloudEvent {
-  const value = parseJsonBody(body);
+  return validatedEvent(parseJsonBody(body));
+}
+
+/** A JSON value as a structured CloudEvent (0.1 or 1.0), checked as an incoming one is; throws the contract's ValidationError. */
+export function validatedEvent(value: unknown): CloudEvent {
   const detail = looksLikeV1(value) ? validateCloudEventV1(value) : validateCloudEventV01(value);
   if (detail) throw invalidEvent(detail);
   return value as CloudEvent;

@@ -19,6 +19,8 @@ export interface GatewayMetrics {
   observeDeliveryLatency(seconds: number): void;
   /** A delivery whose subscription's transform failed (an error, a timeout, no result). */
   transformFailed(space: string, type: string): void;
+  /** One plugin reaction: how it ended and how long it took. */
+  pluginCall(plugin: string, eventType: string, outcome: 'ok' | 'error' | 'timeout', seconds: number): void;
 }
 
 /** Metrics that go nowhere, for tests and tools that do not report. */
@@ -35,4 +37,5 @@ export const noMetrics: GatewayMetrics = {
   deliveryDeadLettered: () => {},
   observeDeliveryLatency: () => {},
   transformFailed: () => {},
+  pluginCall: () => {},
 };

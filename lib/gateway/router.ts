@@ -15,6 +15,7 @@ import type { CompiledTransform } from '../events/transform';
 import type { GatewayMetrics } from './metrics';
 import { errorResponse, jsonResponse, type GatewayResponse } from './response';
 import { parseSyncResult } from './sync-result';
+import { PluginRefusal, type PluginHost } from '../plugins/host';
 import { SystemEvents } from './system-events';
 
 /** Where the router gets the current routing table from. */
@@ -31,6 +32,8 @@ export interface EventRouterDeps {
   logger: Logger;
   /** Where the live tail reads from; nothing is built for it while no one listens. */
   activity?: ActivityFeed;
+  /** Plugins reacting to system events (`--plugin`); none by default. */
+  plugins?: PluginHost;
 }
 
 const ACCEPTED: GatewayResponse = { statusCode: 202, headers: {}, body: '' };
@@ -67,6 +70,8 @@ export class EventRouter {
     }
     const queuing = this.system.settled();
     if (queuing) await queuing;
+    const reacting = this.deps.plugins?.settled();
+    if (reacting) await reacting;
     return response;
   }
 
@@ -94,11 +99,14 @@ export class EventRouter {
       await this.invoke(table, delivery.space, fn, delivery.eventType, out.payload, context);
     } catch (err) {
       const cause = err instanceof FunctionCallError ? err.cause : err;
-      const retryable = cause instanceof TargetError ? cause.retryable : true;
+      // A plugin that refused the invocation would refuse it again.
+      const retryable = cause instanceof TargetError ? cause.retryable : !(cause instanceof PluginRefusal);
       throw new DeliveryFailure(cause instanceof Error ? cause.message : String(cause), retryable, { cause });
     } finally {
       const queuing = this.system.settled();
       if (queuing) await queuing;
+      const reacting = this.deps.plugins?.settled();
+      if (reacting) await reacting;
     }
   };
 
@@ -112,9 +120,10 @@ export class EventRouter {
     }
     const incoming = eventsFromRequest(req);
     if (incoming.mode === 'batch') return this.routeBatch(table, req, incoming.entries, origin);
-    const event = incoming.event;
+    if (isSystemEventType(eventTypeOf(incoming.event))) throw new ValidationError(reservedMessage(eventTypeOf(incoming.event)));
+    // Sync plugins may refuse the event (throws) or replace it, before anything is routed.
+    const event = this.deps.plugins ? await this.deps.plugins.received(incoming.event, req) : incoming.event;
     const eventType = eventTypeOf(event);
-    if (isSystemEventType(eventType)) throw new ValidationError(reservedMessage(eventType));
     const sync = this.findSync(table, req, event);
     const async = table.asyncRoutes(req.method, req.path, eventType);
     const counted = matchedSpaces(sync?.space, async);
@@ -146,22 +155,32 @@ export class EventRouter {
         results.push({ index, ...(entry.id ? { id: entry.id } : {}), ...(entry.type ? { type: entry.type } : {}), accepted: false, error: entry.error });
         continue;
       }
-      const { event } = entry;
-      if (isSystemEventType(event.type)) {
-        results.push({ index, id: event.id, type: event.type, accepted: false, error: reservedMessage(event.type) });
+      if (isSystemEventType(entry.event.type)) {
+        results.push({ index, id: entry.event.id, type: entry.event.type, accepted: false, error: reservedMessage(entry.event.type) });
         continue;
       }
-      const async = table.asyncRoutes(req.method, req.path, event.type);
+      let event: CloudEvent = entry.event;
+      if (this.deps.plugins) {
+        try {
+          event = await this.deps.plugins.received(event, req);
+        } catch (err) {
+          results.push({ index, id: entry.event.id, type: entry.event.type, accepted: false, error: publicMessage(err).message });
+          continue;
+        }
+      }
+      const eventType = eventTypeOf(event);
+      const id = eventIdOf(event);
+      const async = table.asyncRoutes(req.method, req.path, eventType);
       const counted = matchedSpaces(undefined, async);
       const invalid = this.dataProblem(table, counted, event);
       if (invalid) {
-        results.push({ index, id: event.id, type: event.type, accepted: false, error: invalid });
+        results.push({ index, id, type: eventType, accepted: false, error: invalid });
         continue;
       }
       this.received(table, counted, event, req);
       await this.fanOut(table, async, req, event);
-      this.processed(table, counted, event.type);
-      results.push({ index, id: event.id, type: event.type, accepted: true });
+      this.processed(table, counted, eventType);
+      results.push({ index, id, type: eventType, accepted: true });
     }
     const accepted = results.filter((r) => r.accepted).length;
     const headers = corsHeaders(table.firstCors(req.method, req.path), origin);
@@ -344,6 +363,9 @@ export class EventRouter {
     const functionId = fn.record.functionId;
     const reportable = !isSystemEventType(eventType);
     const eventOf = () => JSON.parse(payload) as unknown;
+    const plugins = reportable ? this.deps.plugins : undefined;
+    // A sync plugin may refuse this invocation (throws PluginRefusal, before any call is made).
+    if (plugins) await plugins.aboutCall('eventgateway.function.invoking', space, functionId, () => ({ space, event: eventOf(), functionId }));
     if (reportable) this.system.emit(table, space, 'eventgateway.function.invoking', () => ({ space, event: eventOf(), functionId }));
     const started = performance.now();
     try {
@@ -352,6 +374,7 @@ export class EventRouter {
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invoked', () => ({ space, event: eventOf(), functionId, result: result.toString('base64') }));
       }
+      if (plugins) await plugins.aboutCall('eventgateway.function.invoked', space, functionId, () => ({ space, event: eventOf(), functionId, result: result.toString('base64') }));
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -359,6 +382,7 @@ export class EventRouter {
       if (reportable) {
         this.system.emit(table, space, 'eventgateway.function.invocationFailed', () => ({ space, event: eventOf(), functionId, error: { message } }));
       }
+      if (plugins) await plugins.aboutCall('eventgateway.function.invocationFailed', space, functionId, () => ({ space, event: eventOf(), functionId, error: { message } }));
       throw err instanceof TargetError || !(err instanceof GatewayError) ? new FunctionCallError(callFailureMessage(err), { cause: err }) : err;
     }
   }

@@ -63,6 +63,11 @@ export class EmfMetrics implements GatewayMetrics {
     this.add('eventgateway_transform_failures_total', 'Count', { space, eventType: type }, 1);
   }
 
+  pluginCall(plugin: string, eventType: string, outcome: 'ok' | 'error' | 'timeout', seconds: number): void {
+    this.add('eventgateway_plugin_calls_total', 'Count', { plugin, eventType, outcome }, 1);
+    this.add('eventgateway_plugin_duration_seconds', 'Seconds', { plugin, eventType }, seconds);
+  }
+
   observeDeliveryLatency(seconds: number): void {
     this.add('eventgateway_delivery_latency_seconds', 'Seconds', {}, seconds);
   }

@@ -19,6 +19,8 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly deadLettered: Counter<'space' | 'type'>;
   private readonly deliveryLatency: Histogram;
   private readonly transformFailures: Counter<'space' | 'type'>;
+  private readonly pluginCalls: Counter<'plugin' | 'eventType' | 'outcome'>;
+  private readonly pluginDuration: Histogram<'plugin' | 'eventType'>;
 
   constructor(store: RegistryStore) {
     const registers = [this.registry];
@@ -64,6 +66,19 @@ export class PrometheusMetrics implements GatewayMetrics {
       name: 'eventgateway_transform_failures_total',
       help: 'Deliveries not made because the subscription transform failed (error, timeout or no result).',
       labelNames,
+      registers,
+    });
+    this.pluginCalls = new Counter({
+      name: 'eventgateway_plugin_calls_total',
+      help: 'Plugin reactions to system events, by how they ended (ok, error, timeout).',
+      labelNames: ['plugin', 'eventType', 'outcome'],
+      registers,
+    });
+    this.pluginDuration = new Histogram({
+      name: 'eventgateway_plugin_duration_seconds',
+      help: 'Time a plugin took to react to a system event.',
+      labelNames: ['plugin', 'eventType'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     });
     const totals: Array<[string, RecordKind]> = [
@@ -125,6 +140,11 @@ export class PrometheusMetrics implements GatewayMetrics {
 
   transformFailed(space: string, type: string): void {
     this.count(this.transformFailures, space, type);
+  }
+
+  pluginCall(plugin: string, eventType: string, outcome: 'ok' | 'error' | 'timeout', seconds: number): void {
+    this.pluginCalls.inc({ plugin, eventType, outcome });
+    this.pluginDuration.observe({ plugin, eventType }, seconds);
   }
 
   /** Child counters per label pair, kept so that the hot path skips prom-client's label hashing. */

@@ -37,6 +37,10 @@ export interface CliOptions {
   sqsEndpoint?: string;
   /** How often a shared registry is checked for other instances' changes, in ms. */
   registryRefreshMs: number;
+  /** Plugin modules (`--plugin`, repeatable): paths from the working directory or package names, in order. */
+  plugins: string[];
+  /** Longest wait for a sync plugin's reaction, in ms. */
+  pluginTimeoutMs: number;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -93,6 +97,11 @@ A registry and a queue shared by several servers (see README, "Deploy to AWS"):
                             dead-letter endpoints then list, replay and delete them
   --sqs-endpoint <url>      SQS endpoint, e.g. a local stand-in (default: the queue URL's host)
   --registry-refresh-ms <n> with --dynamodb-table: how often to pick up other servers' changes (default 2000)
+
+Plugins (see README, "Plugins and transforms"):
+  --plugin <path|package>   load a plugin module (CommonJS or ES module) reacting to system events;
+                            repeatable, plugins run in the order given
+  --plugin-timeout <ms>     longest wait for a sync plugin's reaction; a timeout is an error (default 1000)
 
   --version                 print the version and exit
   --help                    print this help and exit
@@ -195,6 +204,8 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         'sqs-dead-letter-queue-url': { type: 'string' },
         'sqs-endpoint': { type: 'string' },
         'registry-refresh-ms': { type: 'string' },
+        plugin: { type: 'string', multiple: true },
+        'plugin-timeout': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -236,6 +247,8 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         ...dynamoDbOptions(values['dynamodb-table'], values['dynamodb-region'], values['dynamodb-endpoint']),
         ...sqsOptions(values['sqs-queue-url'], values['sqs-dead-letter-queue-url'], values['sqs-endpoint']),
         registryRefreshMs: integer('registry-refresh-ms', values['registry-refresh-ms'], 2000, 0, 3_600_000),
+        plugins: values.plugin ?? [],
+        pluginTimeoutMs: integer('plugin-timeout', values['plugin-timeout'], 1000, 1, 600_000),
       },
     };
   } catch (err) {

@@ -8,6 +8,8 @@ import type { Backoff } from '../delivery/retry';
 import { DurableQueue } from '../delivery/sqlite';
 import { ActivityFeed, announcedDeliveries } from '../gateway/activity';
 import { EventRouter } from '../gateway/router';
+import { PluginHost } from '../plugins/host';
+import type { Plugin } from '../plugins/plugin';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
 import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
@@ -58,6 +60,9 @@ export interface GatewayOptions {
   registryRefreshMs?: number;
   /** Live tails: most open at once (default 32) and bytes a slow client may leave unread before it is dropped (default 1 MB). */
   tail?: { maxTails?: number; maxBufferedBytes?: number };
+  /** Plugins reacting to system events, in order (`--plugin`), and the longest wait for a sync one (default 1000 ms). */
+  plugins?: readonly Plugin[];
+  pluginTimeoutMs?: number;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
@@ -162,7 +167,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const queue: DeliveryQueue =
     durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog }));
   const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
-  const router = new EventRouter({ routing, queue, metrics, logger, activity });
+  const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
+  const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
   queue.start(announcedDeliveries(router.deliver, activity));
   const renderMetrics = () => {
     metrics.setBacklog(queue.backlog());

@@ -5,6 +5,8 @@ import { openQueue, openStore } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
 import { startGateway } from './gateway';
 import { followTail, parseTailCommand } from './tail-cli';
+import { loadPlugins } from '../plugins/load';
+import type { Plugin } from '../plugins/plugin';
 
 /** A backstop: the code never logs these, and if a future log line did, pino would censor them. */
 const REDACT = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'provider.signingSecret', '*.provider.signingSecret'];
@@ -46,8 +48,11 @@ export async function main(args: string[], version: string): Promise<void> {
   }
   const options = request.options;
   let configAccess: ConfigAccessOptions;
+  let plugins: Plugin[];
   try {
     configAccess = configAccessOf(options, process.env.EVENT_GATEWAY_ACCESS_KEYS);
+    // A plugin that cannot be loaded stops the start: a gateway without its allow-list is worse than none.
+    plugins = await loadPlugins(options.plugins);
   } catch (err) {
     process.stderr.write(`event-gateway: ${(err as Error).message}\n`);
     process.exitCode = 2;
@@ -79,9 +84,10 @@ export async function main(args: string[], version: string): Promise<void> {
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
     ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
+    ...(plugins.length > 0 ? { plugins, pluginTimeoutMs: options.pluginTimeoutMs } : {}),
   });
   logger.info(
-    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev },
+    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev, plugins: plugins.map((p) => p.name) },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');

@@ -14,11 +14,12 @@ export interface GatewayProcess {
 }
 
 /** Starts the built CLI with JSON logs on free ports and waits for its start-up line. */
-export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<GatewayProcess> {
   // Jest gives each test file its own copy of process.env; the child gets it explicitly, with `env` on top.
   const child = spawn(process.execPath, [BIN, '--events-port', '0', '--config-port', '0', '--log-format', 'json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -46,8 +47,8 @@ export function startGatewayProcess(args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** Runs the CLI to completion and returns what it printed. */
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
