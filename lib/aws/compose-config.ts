@@ -1,9 +1,11 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SqsApi } from '../aws-api/sqs';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { ConfigAccess } from '../http/config-access';
 import { ConfigApi } from '../http/config-api';
 import { RegistryService } from '../registry/service';
 import { composeBase, type AwsConfig, type ComposeOptions } from './compose';
+import { SecretAccessKeys } from './config-keys';
 
 // Apart from compose.ts so that the Config API's router (find-my-way) stays out of the events and worker bundles.
 
@@ -24,6 +26,13 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
         })
       : undefined;
   const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
+  if (config.configKeysSecret) {
+    const client = new SecretsManagerClient(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {});
+    const keys = new SecretAccessKeys({ client, secretId: config.configKeysSecret, logger: base.logger, ...(config.configKeysTtlMs !== undefined ? { ttlMs: config.configKeysTtlMs } : {}) });
+    // Read during the cold start, before the first request waits on it; it never rejects (failures refuse requests).
+    void keys.current();
+    return { ...base, configApi, keys };
+  }
   const access = config.accessKeys.length > 0 ? new ConfigAccess({ keys: config.accessKeys, withoutKeys: 'read-only' }) : undefined;
   return { ...base, configApi, ...(access ? { access } : {}) };
 }

@@ -1,6 +1,8 @@
 import { SqsApi } from '../aws-api/sqs';
 import { SqsRetries } from '../delivery/sqs-retries';
 import { connectorFactories } from '../providers/connectors';
+import type { ConnectorFactories } from '../providers/factories';
+import { TargetError } from '../providers/provider';
 import { composeRouter, type AwsConfig, type ComposeOptions } from './compose';
 
 /**
@@ -8,9 +10,30 @@ import { composeRouter, type AwsConfig, type ComposeOptions } from './compose';
  * enqueues too), and the delivery retry policy on SQS: backoff, then the dead-letter queue.
  */
 export function composeWorker(config: AwsConfig, options: ComposeOptions = {}) {
-  const parts = composeRouter(config, options, connectorFactories);
+  const ownQueues = [config.queueUrl, config.deadLetterQueueUrl].filter((url): url is string => url !== undefined);
+  const parts = composeRouter(config, options, (deps) => withoutOwnQueues(connectorFactories(deps), ownQueues));
   const queueUrl = config.queueUrl as string;
   const sqs = new SqsApi({ queueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
   const retries = new SqsRetries({ sqs, queueUrl, logger: parts.logger, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
   return { ...parts, retries };
+}
+
+/** A queue's identity whatever form its URL takes (sqs.<region>.amazonaws.com, queue.amazonaws.com, …): account and name. */
+function queueIdentity(url: string): string {
+  try {
+    return new URL(url).pathname.split('/').filter((s) => s !== '').slice(-2).join('/');
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Refuses `awssqs` functions naming the gateway's own delivery or dead-letter queue. The worker's role
+ * may send there (it enqueues system events and dead letters), and IAM cannot tell that send from a
+ * target's, so the check is here: a registered function must not inject deliveries or dead letters.
+ */
+function withoutOwnQueues(connectors: ConnectorFactories, ownQueueUrls: string[]): ConnectorFactories {
+  const own = new Set(ownQueueUrls.map(queueIdentity));
+  const refused = { invoke: () => Promise.reject(new TargetError('refused', "the gateway's own queues are not targets")) };
+  return { ...connectors, awssqs: (config) => (own.has(queueIdentity(config.queueUrl)) ? refused : connectors.awssqs(config)) };
 }

@@ -22,8 +22,16 @@ export interface AwsConfig {
   /** Local stand-ins (DynamoDB Local, a loopback SQS) for `sam local` and tests. */
   dynamoDbEndpoint?: string;
   sqsEndpoint?: string;
-  /** Config API access keys (EG_CONFIG_ACCESS_KEYS, same forms as EVENT_GATEWAY_ACCESS_KEYS); empty unless the stack uses key mode. */
+  /** Config API access keys (EG_CONFIG_ACCESS_KEYS, same forms as EVENT_GATEWAY_ACCESS_KEYS): for local runs; the stack never sets it. */
   accessKeys: AccessKey[];
+  /**
+   * Key mode on AWS (EG_CONFIG_KEYS_SECRET): the name or ARN of the Secrets Manager secret holding the
+   * Config API's access keys, read at cold start and every `configKeysTtlMs` (EG_CONFIG_KEYS_TTL_MS).
+   */
+  configKeysSecret?: string;
+  configKeysTtlMs?: number;
+  /** A local Secrets Manager stand-in (EG_SECRETS_MANAGER_ENDPOINT). */
+  secretsManagerEndpoint?: string;
   /** Which addresses targets may have beyond public ones (EG_ALLOW_TARGET_NETWORKS, EG_ALLOW_PRIVATE_TARGETS). */
   targetNetworks: TargetNetworkPolicy;
 }
@@ -45,6 +53,9 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
     ...(env.EG_DYNAMODB_ENDPOINT ? { dynamoDbEndpoint: env.EG_DYNAMODB_ENDPOINT } : {}),
     ...(env.EG_SQS_ENDPOINT ? { sqsEndpoint: env.EG_SQS_ENDPOINT } : {}),
     accessKeys: accessKeysFromEnv(env.EG_CONFIG_ACCESS_KEYS),
+    ...(env.EG_CONFIG_KEYS_SECRET ? { configKeysSecret: env.EG_CONFIG_KEYS_SECRET } : {}),
+    ...(Number(env.EG_CONFIG_KEYS_TTL_MS) >= 0 && env.EG_CONFIG_KEYS_TTL_MS ? { configKeysTtlMs: Number(env.EG_CONFIG_KEYS_TTL_MS) } : {}),
+    ...(env.EG_SECRETS_MANAGER_ENDPOINT ? { secretsManagerEndpoint: env.EG_SECRETS_MANAGER_ENDPOINT } : {}),
     targetNetworks: {
       allowNetworks: (env.EG_ALLOW_TARGET_NETWORKS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
       allowPrivate: env.EG_ALLOW_PRIVATE_TARGETS === 'true',

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { IncomingRequest } from '../events/request';
 import type { GatewayResponse } from '../gateway/response';
 import type { EventRouter } from '../gateway/router';
@@ -11,10 +11,23 @@ import type { JsonLogger } from './logger';
 import { httpErrorBoundary, metricsFlush, requestLogging } from './middleware';
 import type { SqsRetries } from '../delivery/sqs-retries';
 import { deliverBatch } from './sqs-batch';
+import { withSecretConfigAccess, type SecretAccessKeys } from './config-keys';
 
 interface Observed {
   logger: JsonLogger;
   metrics: EmfMetrics;
+}
+
+/**
+ * Time kept back from target and authorizer calls for what follows them: an HTTP handler answers
+ * (and API Gateway relays) within it; the worker reports outcomes, moves dead letters, sets backoffs.
+ */
+export const HTTP_TIME_MARGIN_MS = 1500;
+export const WORKER_TIME_MARGIN_MS = 5000;
+
+/** A signal that aborts when the invocation has only `marginMs` left. */
+export function timeLeftSignal(context: Context, marginMs: number): AbortSignal {
+  return AbortSignal.timeout(Math.max(0, context.getRemainingTimeInMillis() - marginMs));
 }
 
 /** An API Gateway HTTP API handler around a neutral request → response function. */
@@ -23,7 +36,11 @@ function httpHandler(parts: Observed, handle: (req: IncomingRequest) => Promise<
     .use(requestLogging(parts.logger))
     .use(metricsFlush(parts.metrics))
     .use(httpErrorBoundary(parts.logger))
-    .handler(async (event) => responseToApiGateway(await handle(requestFromApiGateway(event))));
+    .handler(async (event, context) => {
+      // Calls end before the function's timeout (itself under API Gateway's 30 s), so the answer is always ours.
+      const req = { ...requestFromApiGateway(event), signal: timeLeftSignal(context, HTTP_TIME_MARGIN_MS) };
+      return responseToApiGateway(await handle(req));
+    });
 }
 
 /** The Events API Lambda handler. */
@@ -32,9 +49,10 @@ export function eventsHandler(parts: Observed & { router: EventRouter }) {
 }
 
 /** The Config API Lambda handler. */
-export function configHandler(parts: Observed & { configApi: ConfigApi; access?: ConfigAccess }) {
+export function configHandler(parts: Observed & { configApi: ConfigApi; access?: ConfigAccess; keys?: SecretAccessKeys }) {
   const handle = (req: IncomingRequest) => parts.configApi.handle(req);
   // Key mode: the same check as the local server, so that refusals are the contract's JSON 401/403.
+  if (parts.keys) return httpHandler(parts, withSecretConfigAccess(handle, parts.keys));
   return httpHandler(parts, parts.access ? withConfigAccess(handle, parts.access) : handle);
 }
 
@@ -43,5 +61,9 @@ export function workerHandler(parts: Observed & { router: EventRouter; retries: 
   return middy<SQSEvent, SQSBatchResponse>()
     .use(requestLogging(parts.logger))
     .use(metricsFlush(parts.metrics))
-    .handler(async (event) => ({ batchItemFailures: await deliverBatch(event.Records, parts.router.deliver, parts.retries) }));
+    .handler(async (event, context) => {
+      // Each delivery ends while the batch still has time to report it: a slow target never times the batch out.
+      const signal = timeLeftSignal(context, WORKER_TIME_MARGIN_MS);
+      return { batchItemFailures: await deliverBatch(event.Records, (delivery) => parts.router.deliver(delivery, signal), parts.retries) };
+    });
 }

@@ -1,7 +1,8 @@
 import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
 import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
-import { deliveryToMessage } from './sqs-message';
+import { PayloadTooLargeError } from '../errors';
+import { deliveryToMessage, SQS_MAX_MESSAGE_BYTES } from './sqs-message';
 import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
@@ -44,6 +45,23 @@ function batches(deliveries: Delivery[]): Delivery[][] {
 }
 
 /**
+ * Refuses, before anything is sent, an event whose delivery SQS would not take: the caller gets a 413
+ * (the contract's JSON error) instead of a 500 from SQS's refusal.
+ */
+function refuseOversized(deliveries: Delivery[]): void {
+  for (const delivery of deliveries) {
+    // Serialised, a payload character takes at most 6 bytes (\u escapes); small events skip the exact count.
+    if (delivery.payload.length * 6 + 8192 < SQS_MAX_MESSAGE_BYTES) continue;
+    const bytes = Buffer.byteLength(deliveryToMessage(delivery));
+    if (bytes > SQS_MAX_MESSAGE_BYTES) {
+      throw new PayloadTooLargeError(
+        `Event too large for asynchronous delivery: its queue message would be ${bytes} bytes, the limit is ${SQS_MAX_MESSAGE_BYTES} bytes.`,
+      );
+    }
+  }
+}
+
+/**
  * The async delivery queue on Amazon SQS: durable, retried by SQS's visibility timeout and
  * dead-lettered by its redrive policy. `enqueue` sends in batches of ten; entries SQS refuses come
  * back as refused.
@@ -67,6 +85,7 @@ export class SqsQueue implements DeliveryQueue {
    * fails the call, so that no event is answered 202 without its deliveries in the queue.
    */
   async enqueue(deliveries: Delivery[]): Promise<Delivery[]> {
+    refuseOversized(deliveries);
     let refused = await this.sendAll(deliveries);
     if (refused.length > 0) refused = await this.sendAll(refused);
     if (refused.length > 0) throw new Error(`SQS refused ${refused.length} of ${deliveries.length} deliveries`);

@@ -11,6 +11,8 @@ export interface IncomingRequest {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   host?: string;
+  /** Aborted when the handler's time is up (on Lambda): calls to targets and authorizers end then. */
+  signal?: AbortSignal;
 }
 
 /** A header's value with repeats joined by `, `, as the original flattens them. */

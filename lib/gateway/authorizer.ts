@@ -11,10 +11,10 @@ export type AuthorizationResult =
  * Asks an authorizer function about an event. It answers `{authorization: {principalId, context}}`
  * to let it through, or `{error: {message}}`; any other answer, or a failed call, denies.
  */
-export async function authorize(authorizer: Provider, event: CloudEvent, request: HttpRequestData): Promise<AuthorizationResult> {
+export async function authorize(authorizer: Provider, event: CloudEvent, request: HttpRequestData, signal?: AbortSignal): Promise<AuthorizationResult> {
   let answer: unknown;
   try {
-    const result = await authorizer.invoke(JSON.stringify({ event, request }));
+    const result = await authorizer.invoke(JSON.stringify({ event, request }), signal ? { signal } : undefined);
     answer = JSON.parse(result.toString('utf8'));
   } catch (err) {
     return { allowed: false, reason: `authorizer call failed: ${(err as Error).message}` };

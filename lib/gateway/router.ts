@@ -1,4 +1,4 @@
-import { FunctionCallError, GatewayError, ValidationError, publicMessage } from '../errors';
+import { FunctionCallError, GatewayError, PayloadTooLargeError, ValidationError, publicMessage } from '../errors';
 import { eventIdOf, eventTypeOf, sourceOf, withAuthorization, type CloudEvent } from '../events/accessors';
 import { HTTP_REQUEST_EVENT, isSystemEventType } from '../events/cloudevent';
 import { eventsFromRequest, flattenHeaders, httpRequestData, type BatchEntry, type HttpRequestData } from '../events/parse';
@@ -75,8 +75,11 @@ export class EventRouter {
     return response;
   }
 
-  /** Performs one async delivery: the queue's worker. Rejects when the target call failed. */
-  deliver = async (delivery: Delivery): Promise<void> => {
+  /**
+   * Performs one async delivery: the queue's worker. Rejects when the target call failed, or did not
+   * end before `signal` aborted (the worker's time is up: a timeout, retried later).
+   */
+  deliver = async (delivery: Delivery, signal?: AbortSignal): Promise<void> => {
     let table = await this.deps.routing.current();
     let fn = table.function(delivery.space, delivery.functionId);
     // A table a few seconds old may not know a function registered since: look again before giving up.
@@ -94,7 +97,7 @@ export class EventRouter {
       // A transform that fails once fails every time: dead-letter it with the reason, no retries.
       throw new DeliveryFailure(err instanceof Error ? err.message : String(err), false, { cause: err });
     }
-    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...outgoingContext(out) };
+    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...outgoingContext(out), ...(signal ? { signal } : {}) };
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, out.payload, context);
     } catch (err) {
@@ -178,7 +181,14 @@ export class EventRouter {
         continue;
       }
       this.received(table, counted, event, req);
-      await this.fanOut(table, async, req, event);
+      try {
+        await this.fanOut(table, async, req, event);
+      } catch (err) {
+        // An event too large for the queue is that entry's failure, not the batch's.
+        if (!(err instanceof PayloadTooLargeError)) throw err;
+        results.push({ index, id, type: eventType, accepted: false, error: err.message });
+        continue;
+      }
       this.processed(table, counted, eventType);
       results.push({ index, id, type: eventType, accepted: true });
     }
@@ -278,7 +288,7 @@ export class EventRouter {
     const authorizerId = table.eventType(space, eventTypeOf(event))?.authorizerId;
     if (!authorizerId) return event;
     const authorizer = table.function(space, authorizerId);
-    const result = authorizer ? await authorize(authorizer.provider, event, httpRequestData(req, null)) : { allowed: false as const, reason: 'authorizer missing' };
+    const result = authorizer ? await authorize(authorizer.provider, event, httpRequestData(req, null), req.signal) : { allowed: false as const, reason: 'authorizer missing' };
     if (!result.allowed) {
       this.deps.logger.info({ space, eventType: eventTypeOf(event), reason: result.reason }, 'event denied by authorizer');
       return undefined;
@@ -303,7 +313,7 @@ export class EventRouter {
     try {
       // The transform runs inside the try: its failure is the call's failure, announced like one.
       const out = route.transform ? await this.transformed(space, route, route.transform, event) : plainOutgoing(route, () => event, JSON.stringify(event));
-      const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out) };
+      const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out), ...(req.signal ? { signal: req.signal } : {}) };
       const result = await this.invoke(table, space, route.function, eventTypeOf(event), out.payload, context);
       announce?.();
       return parseSyncResult(result);

@@ -4,6 +4,7 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -81,6 +82,16 @@ export class GatewayFunction extends NodejsFunction {
     this.addEnvironment('EG_DEAD_LETTER_QUEUE_URL', deadLetterQueue.queueUrl);
     deadLetterQueue.grantSendMessages(this);
     return this;
+  }
+
+  /**
+   * Key mode: names the secret the Config API's access keys are read from at run time (never its value:
+   * the environment is visible to lambda:GetFunctionConfiguration) and grants reading it, to this function only.
+   */
+  bindConfigKeys(secret: ISecret): ISecret {
+    this.addEnvironment('EG_CONFIG_KEYS_SECRET', secret.secretFullArn ?? secret.secretName);
+    secret.grantRead(this);
+    return secret;
   }
 
   /** Sets the delivery queue's URL and grants sending to it, together. */

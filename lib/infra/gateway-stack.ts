@@ -90,6 +90,8 @@ export class EventGatewayStack extends Stack {
   readonly configAccessLogs: LogGroup;
   /** How targets opt in (tag, name prefix, explicit ARNs), as given. */
   readonly targetAccess: TargetAccess;
+  /** Key mode: the secret the config handler reads its access keys from (it alone may read it). */
+  readonly configKeysSecret?: ISecret;
   /** The topic alarms notify, when alarmEmail or alarmTopic is given. */
   readonly alarmTopic?: ITopic;
 
@@ -136,11 +138,7 @@ export class EventGatewayStack extends Stack {
       .bindRegistry(this.table, 'readWrite')
       .bindDeadLetters(this.deadLetterQueue, this.queue);
     const protection = props.configApiProtection ?? 'iam';
-    // A dynamic reference: the template names the secret; CloudFormation puts its value in at deploy time.
-    if (isKeyMode(protection)) {
-      const secret = typeof protection.accessKeys === 'string' ? Secret.fromSecretNameV2(this, 'ConfigAccessKeys', protection.accessKeys) : protection.accessKeys;
-      config.addEnvironment('EG_CONFIG_ACCESS_KEYS', secret.secretValue.unsafeUnwrap());
-    }
+    if (isKeyMode(protection)) this.configKeysSecret = config.bindConfigKeys(keysSecret(this, protection.accessKeys));
     const worker = new GatewayFunction(this, 'Worker', {
       ...common,
       entry: join(FUNCTIONS_DIR, 'worker.ts'),
@@ -315,6 +313,12 @@ function configAuthorizer(protection: ConfigApiProtection): IHttpRouteAuthorizer
   if (protection === 'iam') return new HttpIamAuthorizer();
   if (protection === 'none' || isKeyMode(protection)) return new HttpNoneAuthorizer();
   return protection;
+}
+
+/** The keys' secret: given, or found by ARN or by name (the name as given, never a dynamic reference). */
+function keysSecret(scope: Construct, accessKeys: ISecret | string): ISecret {
+  if (typeof accessKeys !== 'string') return accessKeys;
+  return accessKeys.startsWith('arn:') ? Secret.fromSecretCompleteArn(scope, 'ConfigAccessKeys', accessKeys) : Secret.fromSecretNameV2(scope, 'ConfigAccessKeys', accessKeys);
 }
 
 function isKeyMode(protection: ConfigApiProtection): protection is { accessKeys: ISecret | string } {

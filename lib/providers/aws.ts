@@ -61,9 +61,10 @@ export class AwsClientCache {
     return this.clients.size;
   }
 
-  /** A signal that aborts a call once its time is up. */
-  callSignal(): AbortSignal {
-    return AbortSignal.timeout(this.options.timeoutMs);
+  /** A signal that aborts a call once its time is up, or when the caller's signal aborts. */
+  callSignal(caller?: AbortSignal): AbortSignal {
+    const own = AbortSignal.timeout(this.options.timeoutMs);
+    return caller ? AbortSignal.any([own, caller]) : own;
   }
 
   private settings(target: AwsTarget): AwsClientSettings {
@@ -160,10 +161,10 @@ function refusedCause(err: unknown): TargetRefusedError | undefined {
   return undefined;
 }
 
-/** Runs one SDK call with the call deadline and maps its failure. */
-export async function callAws<T>(cache: AwsClientCache, what: string, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs one SDK call with the call deadline (and the caller's, when given) and maps its failure. */
+export async function callAws<T>(cache: AwsClientCache, what: string, call: (abortSignal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
   try {
-    return await call(cache.callSignal());
+    return await call(cache.callSignal(caller));
   } catch (err) {
     throw awsTargetError(err, what);
   }

@@ -22,7 +22,7 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
         DetailType: config.detailType ?? context?.eventType ?? 'event',
         Detail: payload,
       };
-      const out = await callAws(clients, what, (abortSignal) => client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal }));
+      const out = await callAws(clients, what, (abortSignal) => client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal }), context?.signal);
       const result = out.Entries?.[0];
       if ((out.FailedEntryCount ?? 0) > 0 || result?.ErrorCode) {
         const code = result?.ErrorCode ?? 'UnknownError';

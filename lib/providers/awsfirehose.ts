@@ -11,9 +11,9 @@ export function firehoseProvider(config: FirehoseConfig, clients: AwsClientCache
   const client = clients.clientFor('firehose', config, (settings) => new FirehoseClient(settings));
   const what = `Firehose delivery stream ${config.deliveryStreamName}`;
   return {
-    invoke: async (payload) => {
+    invoke: async (payload, context) => {
       const command = new PutRecordCommand({ DeliveryStreamName: config.deliveryStreamName, Record: { Data: Buffer.from(`${payload}\n`) } });
-      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }));
+      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       return connectorAnswer({ recordId: out.RecordId });
     },
   };

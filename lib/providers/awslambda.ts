@@ -15,7 +15,7 @@ export function lambdaProvider(config: LambdaConfig, clients: AwsClientCache): P
   return {
     invoke: async (payload, context) => {
       const headers = { 'content-type': 'application/octet-stream', 'x-amz-invocation-type': 'RequestResponse', ...clientContext(context) };
-      const out = await callAws(clients, what, (abortSignal) => api.post({ path, headers, body: payload, abortSignal }));
+      const out = await callAws(clients, what, (abortSignal) => api.post({ path, headers, body: payload, abortSignal }), context?.signal);
       const functionError = out.headers['x-amz-function-error'];
       if (functionError) {
         throw new TargetError('function-error', `${what} failed (${functionError}): ${describeFailure(out.body)}`);

@@ -53,8 +53,17 @@ export function nodeTransport(agents: NodeAgents): HttpTransport {
         fail(err);
         return;
       }
-      req.on('timeout', () => req.destroy((ended = new CallTimeout())));
+      const timeUp = () => {
+        if (!ended) req.destroy((ended = new CallTimeout()));
+      };
+      req.on('timeout', timeUp);
       req.on('error', fail);
+      if (call.signal) {
+        const signal = call.signal;
+        if (signal.aborted) timeUp();
+        signal.addEventListener('abort', timeUp, { once: true });
+        req.on('close', () => signal.removeEventListener('abort', timeUp));
+      }
       req.end(call.body);
     });
 }

@@ -10,6 +10,8 @@ export interface TransportRequest {
   timeoutMs: number;
   /** Largest answer body accepted, in bytes. */
   maxResponseBytes: number;
+  /** Ends the call when aborted (the caller's time is up): it fails with reason `timeout`. */
+  signal?: AbortSignal;
 }
 
 /** A target's answer, its body read whole. */

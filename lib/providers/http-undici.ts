@@ -45,9 +45,12 @@ export function undiciTransport(dispatcher: Dispatcher): HttpTransport {
       let size = 0;
       let statusCode = 0;
       let abort: ((reason: Error) => void) | undefined;
+      const signal = call.signal;
+      const timeUp = () => abort?.(callerTimeUp());
       const handler = {
         onConnect: (abortCall: (reason: Error) => void) => {
           abort = abortCall;
+          if (signal?.aborted) timeUp();
         },
         onHeaders: (status: number) => {
           statusCode = status;
@@ -62,9 +65,16 @@ export function undiciTransport(dispatcher: Dispatcher): HttpTransport {
           chunks.push(chunk);
           return true;
         },
-        onComplete: () => resolve({ statusCode, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) }),
-        onError: (err: Error) => reject(callFailure(err, url, timedOut(err))),
+        onComplete: () => {
+          signal?.removeEventListener('abort', timeUp);
+          resolve({ statusCode, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
+        },
+        onError: (err: Error) => {
+          signal?.removeEventListener('abort', timeUp);
+          reject(callFailure(err, url, timedOut(err)));
+        },
       };
+      signal?.addEventListener('abort', timeUp, { once: true });
       dispatcher.dispatch(
         {
           origin: target.origin,
@@ -101,6 +111,13 @@ class TargetCache {
     this.targets.set(url, target);
     return target;
   }
+}
+
+/** The error a call ends with when its caller's time is up. */
+function callerTimeUp(): Error {
+  const err = new Error("the caller's time is up");
+  err.name = 'TimeoutError';
+  return err;
 }
 
 function timedOut(err: unknown): boolean {

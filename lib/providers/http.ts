@@ -39,6 +39,7 @@ export async function postEvent(
     body: binary ? binary.body : payload,
     timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes,
+    ...(context?.signal ? { signal: context.signal } : {}),
   });
   if (answer.statusCode < 200 || answer.statusCode > 299) {
     throw new TargetError('status', `target ${safeUrl(url)} answered ${answer.statusCode}`, { statusCode: answer.statusCode, answer: answer.body });

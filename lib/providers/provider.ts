@@ -44,6 +44,11 @@ export interface InvocationContext {
   eventType?: string;
   /** The payload's content type when it is not a structured CloudEvent (a subscription's transform made it). */
   contentType?: string;
+  /**
+   * Aborted when the caller's time is up (a Lambda handler's remaining time, less a margin): the call
+   * ends then, failing with reason `timeout`, whatever its own timeout would still allow.
+   */
+  signal?: AbortSignal;
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */

@@ -116,7 +116,7 @@ describe('EventGatewayStack', () => {
     open.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
   });
 
-  it('in key mode leaves the route to the config handler, which gets the keys by dynamic reference to the secret', () => {
+  it('in key mode leaves the route to the config handler, which alone may read the keys secret, named in its environment, never its value', () => {
     const keyedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const holder = new Stack(keyedApp, 'Secrets');
     // Where the secret would live; CloudFormation wants a stack to hold at least one resource.
@@ -124,13 +124,22 @@ describe('EventGatewayStack', () => {
     const secret = Secret.fromSecretNameV2(holder, 'Keys', 'event-gateway/config-keys');
     const keyed = Template.fromStack(new EventGatewayStack(keyedApp, 'KeyedGateway', { configApiProtection: { accessKeys: secret } }));
     keyed.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'NONE', ApiId: { Ref: Match.stringLikeRegexp('^ConfigApi') } });
-    const functions = keyed.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: Config API' } });
-    const variables = (Object.values(functions)[0] as any).Properties.Environment.Variables;
-    expect(JSON.stringify(variables.EG_CONFIG_ACCESS_KEYS)).toContain('{{resolve:secretsmanager:');
-    expect(JSON.stringify(variables.EG_CONFIG_ACCESS_KEYS)).toContain('event-gateway/config-keys');
+    const environmentOf = (template: Template, description: string) =>
+      (Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }))[0] as any).Properties.Environment.Variables;
+    expect(environmentOf(keyed, 'Event Gateway: Config API').EG_CONFIG_KEYS_SECRET).toBe('event-gateway/config-keys');
+    // No function carries keys: no plaintext, no dynamic reference that CloudFormation would resolve into the environment.
+    for (const fn of Object.values(keyed.findResources('AWS::Lambda::Function')) as any[]) {
+      const environment = JSON.stringify(fn.Properties.Environment.Variables);
+      expect(environment).not.toContain('{{resolve:');
+      expect(environment).not.toContain('EG_CONFIG_ACCESS_KEYS');
+    }
+    const reads = (description: string) => statementsOf(keyed, description).filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(JSON.stringify(reads('Event Gateway: Config API').map((s) => s.Resource))).toContain(':secret:event-gateway/config-keys-??????');
+    expect([...reads('Event Gateway: Events API'), ...reads('Event Gateway: async delivery worker')]).toEqual([]);
     const byName = synth({ configApiProtection: { accessKeys: 'event-gateway/other-keys' } });
-    const named = byName.findResources('AWS::Lambda::Function', { Properties: { Description: 'Event Gateway: Config API' } });
-    expect(JSON.stringify((Object.values(named)[0] as any).Properties.Environment.Variables.EG_CONFIG_ACCESS_KEYS)).toContain('event-gateway/other-keys');
+    expect(environmentOf(byName, 'Event Gateway: Config API').EG_CONFIG_KEYS_SECRET).toBe('event-gateway/other-keys');
+    const byArn = synth({ configApiProtection: { accessKeys: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:eg-keys-AbCdEf' } });
+    expect(environmentOf(byArn, 'Event Gateway: Config API').EG_CONFIG_KEYS_SECRET).toBe('arn:aws:secretsmanager:eu-west-1:111122223333:secret:eg-keys-AbCdEf');
   });
 
   it('outputs both API URLs, the table name and the queue name', () => {
@@ -166,7 +175,7 @@ describe('EventGatewayStack', () => {
 describe('bundling', () => {
   /**
    * Budgets per handler. The events function's is the performance issue's (≤ 250 KB): it reaches DynamoDB,
-   * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors. Event
+   * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors, the Config API the Secrets Manager client. Event
    * schemas put ajv (≈ 150 KB minified) into every handler: the budgets are issue 12's (500, 500, 900 KB).
    */
   const BUDGET_KB = [
