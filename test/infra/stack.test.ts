@@ -180,7 +180,8 @@ describe('bundling', () => {
    */
   const BUDGET_KB = [
     ['Events API', 500],
-    ['Config API', 500],
+    // Issue 12's 500 KB, plus the Secrets Manager SDK client of key mode (≈ 130 KB while the SDK core is not shared).
+    ['Config API', 640],
     ['worker', 900],
   ] as const;
   const budgetOf = (description: string) => (BUDGET_KB.find(([name]) => description.includes(name))?.[1] ?? 0) * 1024;
