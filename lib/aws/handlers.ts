@@ -64,6 +64,6 @@ export function workerHandler(parts: Observed & { router: EventRouter; retries: 
     .handler(async (event, context) => {
       // Each delivery ends while the batch still has time to report it: a slow target never times the batch out.
       const signal = timeLeftSignal(context, WORKER_TIME_MARGIN_MS);
-      return { batchItemFailures: await deliverBatch(event.Records, (delivery) => parts.router.deliver(delivery, signal), parts.retries) };
+      return { batchItemFailures: await deliverBatch(event.Records, (delivery, attempt) => parts.router.deliver(delivery, attempt, signal), parts.retries) };
     });
 }

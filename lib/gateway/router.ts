@@ -77,9 +77,10 @@ export class EventRouter {
 
   /**
    * Performs one async delivery: the queue's worker. Rejects when the target call failed, or did not
-   * end before `signal` aborted (the worker's time is up: a timeout, retried later).
+   * end before `signal` aborted (the worker's time is up: a timeout, retried later). A DeliveryHandler
+   * (the queue passes `attempt`, which the router does not need).
    */
-  deliver = async (delivery: Delivery, signal?: AbortSignal): Promise<void> => {
+  deliver = async (delivery: Delivery, attempt?: number, signal?: AbortSignal): Promise<void> => {
     let table = await this.deps.routing.current();
     let fn = table.function(delivery.space, delivery.functionId);
     // A table a few seconds old may not know a function registered since: look again before giving up.
