@@ -9,5 +9,7 @@ module.exports = {
   // One DynamoDB Local (Java) for the run; the DynamoDB tests fail, not skip, when it cannot start.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // A promise rejected without a handler fails the test (see the file).
+  setupFilesAfterEnv: ['<rootDir>/test/support/fail-on-unhandled.ts'],
   testTimeout: 30000,
 };

@@ -49,10 +49,49 @@ export class FunctionCallError extends GatewayError {
   }
 }
 
-/** The message a client sees for an error: the error's own when exposable, a generic one otherwise. */
-export function publicMessage(err: unknown): { statusCode: number; message: string } {
-  if (err instanceof GatewayError) {
-    return { statusCode: err.statusCode, message: err.expose ? err.message : 'Internal server error.' };
+/** Seconds a client is asked to wait (`Retry-After`) before it retries a request refused with a 503. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Something the gateway depends on (the registry store, the delivery queue) cannot be used right now
+ * (503): nothing was changed or accepted, and the same request may succeed when retried.
+ */
+export class ServiceUnavailableError extends GatewayError {
+  readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 503, { ...options, expose: true });
   }
-  return { statusCode: 500, message: 'Internal server error.' };
+}
+
+/** The registry store could not be read or written (a store failure other than the registry's own rules). */
+export class RegistryUnavailableError extends ServiceUnavailableError {
+  constructor(options?: { cause?: unknown }) {
+    super('Registry unavailable. Please retry.', options);
+  }
+}
+
+/** The delivery queue refused to accept deliveries (not stored): the event was not accepted. */
+export class QueueUnavailableError extends ServiceUnavailableError {
+  constructor(options?: { cause?: unknown }) {
+    super('Delivery queue unavailable. Please retry.', options);
+  }
+}
+
+/** The message a client sees for an error: the error's own when exposable, a generic one otherwise; a 503 says when to retry. */
+export function publicMessage(err: unknown): { statusCode: number; message: string; headers: Record<string, string> } {
+  if (err instanceof ServiceUnavailableError) {
+    return { statusCode: err.statusCode, message: err.message, headers: { 'retry-after': String(err.retryAfterSeconds) } };
+  }
+  if (err instanceof GatewayError) {
+    return { statusCode: err.statusCode, message: err.expose ? err.message : 'Internal server error.', headers: {} };
+  }
+  return { statusCode: 500, message: 'Internal server error.', headers: {} };
+}
+
+/** The reason a dependency failed, short enough for a status answer and a log line. */
+export function reasonOf(err: unknown): string {
+  const cause = err instanceof ServiceUnavailableError && err.cause !== undefined ? err.cause : err;
+  const text = cause instanceof Error ? cause.message || cause.name : String(cause);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

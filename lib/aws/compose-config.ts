@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SqsApi } from '../aws-api/sqs';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
+import { gatewayStatus } from '../health';
 import { ConfigAccess } from '../http/config-access';
 import { ConfigApi } from '../http/config-api';
 import { RegistryService } from '../registry/service';
@@ -25,7 +26,8 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
           queueUrl: config.queueUrl,
         })
       : undefined;
-  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
+  const status = () => gatewayStatus({ registry: base.registryHealth });
+  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
   if (config.configKeysSecret) {
     const client = new SecretsManagerClient(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {});
     const keys = new SecretAccessKeys({ client, secretId: config.configKeysSecret, logger: base.logger, ...(config.configKeysTtlMs !== undefined ? { ttlMs: config.configKeysTtlMs } : {}) });

@@ -1,11 +1,14 @@
 import { SqsQueue } from '../delivery/sqs';
+import { TrackedQueue } from '../delivery/tracked-queue';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { accessKeysFromEnv, type AccessKey } from '../http/config-access';
+import { DependencyHealth } from '../health';
 import { EmfMetrics, type EmfSink } from '../metrics/emf';
 import { ProviderCache } from '../providers/cache';
 import { connectorsCalledElsewhere, createProviderFactories, nodeProviderDeps, type ConnectorFactories, type ProviderDeps } from '../providers/factories';
 import type { TargetNetworkPolicy } from '../providers/target-network';
+import { TrackedStore } from '../registry/tracked-store';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { JsonLogger, logLevel } from './logger';
 
@@ -72,8 +75,11 @@ export interface ComposeOptions {
 export function composeBase(config: AwsConfig, options: ComposeOptions) {
   const logger = new JsonLogger(logLevel(config.logLevel));
   const metrics = new EmfMetrics(options.emfSink);
-  const store = new DynamoDbStore({ tableName: config.tableName, ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}) });
-  return { logger, metrics, store };
+  const table = new DynamoDbStore({ tableName: config.tableName, ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}) });
+  // No background probe on Lambda (an environment is frozen between invocations): after a short backoff the next invocation tries again.
+  const registryHealth = new DependencyHealth({ name: 'registry', logger, description: `DynamoDB table "${config.tableName}"` });
+  const store = new TrackedStore(table, registryHealth);
+  return { logger, metrics, store, registryHealth };
 }
 
 /** Makes the connectors' factories of a handler (see composeRouter). */
@@ -89,7 +95,8 @@ export function composeRouter(config: AwsConfig, options: ComposeOptions, connec
   const deps = nodeProviderDeps({ targetNetworks: config.targetNetworks });
   const providers = new ProviderCache(createProviderFactories(deps, connectors(deps)));
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
-  const queue = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
+  const sqs = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
+  const queue = new TrackedQueue(sqs, new DependencyHealth({ name: 'queue', logger: base.logger, description: 'the SQS delivery queue' }));
   const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger });
   return { ...base, router };
 }

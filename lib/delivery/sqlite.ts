@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 import {
@@ -32,6 +33,8 @@ export interface DurableQueueOptions {
   onDeadLettered?: (delivery: Delivery, attempts: number, error: string) => void;
   /** Deliveries held in memory, ready for a worker; the rest wait on disk. */
   memoryLimit?: number;
+  /** Called with the database once opened (the fault-injection tests fill the "disk" with `max_page_count`). */
+  onOpen?: (db: Database.Database) => void;
 }
 
 interface Row {
@@ -74,6 +77,7 @@ DROP INDEX IF EXISTS deliveries_due;
 DROP INDEX IF EXISTS deliveries_dead;
 CREATE INDEX IF NOT EXISTS deliveries_pending_due ON deliveries (next_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_dead_by_space ON deliveries (space, dead_at) WHERE state = 'dead';
+CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 /**
@@ -133,7 +137,9 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
       replayAll: this.db.prepare("UPDATE deliveries SET state = 'pending', attempts = 0, accepted_at = @now, next_at = @now, dead_at = NULL WHERE state = 'dead' AND space = @space"),
       removeDeadOne: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ? AND id = ?"),
       removeDeadAll: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ?"),
+      probe: this.db.prepare('INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)'),
     };
+    options.onOpen?.(this.db);
     this.pending = this.sql.countPending.get()?.n ?? 0;
     this.memoryLimit = options.memoryLimit ?? 10_000;
     this.defaultRetry = options.defaultRetry ?? DEFAULT_RETRY;
@@ -174,6 +180,15 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     // Outcomes that still cannot be written are lost with the process, not the deliveries: their rows
     // stay pending and are delivered again after a restart (at least once).
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Whether a delivery could be committed now: writes one row in place (a full disk or a lock held
+   * beyond the busy timeout fails it as it would fail an enqueue). Used while the queue is unavailable.
+   */
+  async probe(): Promise<void> {
+    if (!this.db.open) throw new Error('the delivery queue is closed');
+    this.db.transaction(() => this.sql.probe.run(Date.now()))();
   }
 
   async list(space: string): Promise<DeadLetter[]> {
@@ -282,8 +297,20 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     return this.ready.length - this.readyHead;
   }
 
-  /** Loads due deliveries from disk that are not already in memory. */
+  /**
+   * Loads due deliveries from disk that are not already in memory. Runs from timers and callbacks: a
+   * read that fails (an I/O error) is logged and tried again shortly, never thrown into the event loop.
+   */
   private fetchDue(): void {
+    try {
+      this.loadDue();
+    } catch (err) {
+      this.options.logger.error({ err }, 'could not read due deliveries; trying again in 1 s');
+      this.scheduleWake(Date.now() + 1000);
+    }
+  }
+
+  private loadDue(): void {
     if (this.stopped || !this.db.open) return;
     const room = this.memoryLimit - this.readySize();
     if (room <= 0) return;
@@ -359,6 +386,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     const retryable = !(err instanceof DeliveryFailure) || err.retryable;
     const policy = entry.delivery.retry ?? this.defaultRetry;
     const now = Date.now();
+    // The gateway itself could not make the attempt (its registry is unavailable): try later, at no cost to the delivery's budget.
+    if (err instanceof ServiceUnavailableError) return { kind: 'retry', entry, error, nextAt: now + retryDelayMs(Math.max(1, entry.attempts), this.backoff) };
     if (retryable && mayRetry(policy, attempts, entry.acceptedAt, now)) {
       return { kind: 'retry', entry: failed, error, nextAt: now + retryDelayMs(attempts, this.backoff) };
     }

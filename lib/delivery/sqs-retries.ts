@@ -1,4 +1,5 @@
 import type { SqsApi } from '../aws-api/sqs';
+import { ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { DeliveryFailure, type Delivery, type DeliveryHandler, type RetryPolicy } from './queue';
 import { deliveryFromMessage } from './sqs-message';
@@ -62,6 +63,12 @@ export class SqsRetries {
       await deliver(delivery);
       return 'done';
     } catch (failure) {
+      if (failure instanceof ServiceUnavailableError) {
+        // The gateway could not attempt the delivery (its registry is unavailable): not the target's
+        // failure, so no retry budget is spent and nothing is dead-lettered; SQS hands it out again.
+        this.options.logger.warn({ messageId: message.messageId, deliveryId: delivery?.deliveryId, err: failure.message }, 'delivery not attempted; SQS will hand it out again');
+        return 'retry';
+      }
       const outcome = await this.failed(message, delivery, failure);
       const fields = { messageId: message.messageId, deliveryId: delivery?.deliveryId, receiveCount: message.receiveCount, err: failure instanceof Error ? failure.message : String(failure) };
       if (outcome === 'dead-lettered') this.options.logger.warn(fields, 'delivery failed for good; moved to the dead-letter queue');

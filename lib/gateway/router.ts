@@ -64,9 +64,9 @@ export class EventRouter {
     try {
       response = await this.route(req);
     } catch (err) {
-      const { statusCode, message } = publicMessage(err);
+      const { statusCode, message, headers } = publicMessage(err);
       if (statusCode >= 500 && !(err instanceof GatewayError)) this.deps.logger.error({ err }, 'event handling failed');
-      response = errorResponse(statusCode, message);
+      response = errorResponse(statusCode, message, headers);
     }
     const queuing = this.system.settled();
     if (queuing) await queuing;

@@ -2,6 +2,10 @@ import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/store';
 import { RoutingTable, type ProviderSource } from '../routing/table';
 
+/** How soon a lookup without a table asks a store that just failed again: doubling from the first, up to the max. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2000;
+
 /** Options of the routing cache. */
 export interface RoutingCacheOptions {
   /**
@@ -22,6 +26,8 @@ export class RoutingCache {
   private builtGeneration = -1;
   private builtVersion = -1;
   private checkedAt = 0;
+  /** The last failed load while there was no table: lookups before `retryAt` fail at once with its error. */
+  private failure?: { error: unknown; retryAt: number; count: number };
 
   constructor(
     private readonly store: RegistryStore,
@@ -33,19 +39,38 @@ export class RoutingCache {
   /** Marks the table stale; the next lookup rebuilds it. */
   invalidate(): void {
     this.generation++;
+    // The store was just written to (or recovered): ask it again at once.
+    if (this.failure) this.failure.retryAt = 0;
   }
 
-  /** The current table: synchronously when fresh, otherwise after a rebuild. */
+  /**
+   * The current table: synchronously when fresh, otherwise after a rebuild. Without any table, a store
+   * that just failed is not asked again at once: lookups fail fast (a 503) until a short backoff passed.
+   */
   current(): RoutingTable | Promise<RoutingTable> {
     if (this.table && this.builtGeneration === this.generation && !this.dueForVersionCheck()) return this.table;
     // A build started before the latest local write may miss it: only share one started since.
     if (this.building && this.building.generation === this.generation) return this.building.table;
+    if (!this.table && this.failure && Date.now() < this.failure.retryAt) return Promise.reject(this.failure.error);
     const building = { generation: this.generation, table: this.refreshOrKeep() };
     this.building = building;
-    void building.table.finally(() => {
+    const done = () => {
       if (this.building === building) this.building = undefined;
-    });
+    };
+    // Both branches handled: the caller gets the rejection, this bookkeeping never leaves one behind.
+    building.table.then(done, done);
     return building.table;
+  }
+
+  /** Loads the table now if there is none (at start, after the store recovered); failures are only logged. */
+  async warm(): Promise<boolean> {
+    try {
+      await this.current();
+      return true;
+    } catch (err) {
+      this.logger.debug({ err }, 'routing table not loaded yet');
+      return false;
+    }
   }
 
   /**
@@ -60,10 +85,16 @@ export class RoutingCache {
   /** A refresh; when the store fails and a table exists, the table keeps serving and the check is retried later. */
   private async refreshOrKeep(): Promise<RoutingTable> {
     try {
-      return await this.refresh();
+      const table = await this.refresh();
+      this.failure = undefined;
+      return table;
     } catch (err) {
       const table = this.table;
-      if (!table) throw err;
+      if (!table) {
+        const count = (this.failure?.count ?? 0) + 1;
+        this.failure = { error: err, count, retryAt: Date.now() + Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (count - 1)) };
+        throw err;
+      }
       this.checkedAt = Date.now();
       this.logger.warn({ err }, 'could not refresh the routing table; serving the last one');
       return table;

@@ -111,7 +111,7 @@ export class ConfigAccess {
   }
 
   decide(req: { method: string; path: string; authorization?: string | string[] | undefined }): AccessDecision {
-    if (req.method === 'GET' && req.path === '/v1/status') return { allowed: true };
+    if (req.method === 'GET' && (req.path === '/v1/status' || req.path === '/v1/status/live')) return { allowed: true };
     const write = !READ_METHODS.has(req.method);
     if (!this.enforced) {
       if (!write || this.options.withoutKeys === 'open') return { allowed: true };

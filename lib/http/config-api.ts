@@ -4,6 +4,7 @@ import { GatewayError, NotFoundError, publicMessage } from '../errors';
 import { decodeOrKeep, type IncomingRequest } from '../events/request';
 import { errorResponse, jsonResponse, type GatewayResponse } from '../gateway/response';
 import type { GatewayMetrics } from '../gateway/metrics';
+import type { GatewayStatus } from '../health';
 import type { Logger } from '../logger';
 import { corsNames, eventTypeNames, functionNames, invalid, subscriptionNames, type ResourceNames } from '../registry/resources';
 import type { MetadataFilter, RegistryService } from '../registry/service';
@@ -31,6 +32,8 @@ export interface ConfigApiDeps {
   renderMetrics: () => Promise<{ contentType: string; body: string }>;
   /** Dead letters of async delivery; absent when delivery keeps none (the in-memory mode). */
   deadLetters?: DeadLetters;
+  /** The gateway's readiness for `GET /v1/status`; without it the status is always ok. */
+  status?: () => GatewayStatus;
 }
 
 const NO_DEAD_LETTERS = 'Dead letters are kept only with durable delivery (--delivery=durable).';
@@ -126,7 +129,13 @@ export class ConfigApi {
 
   /** Handles one request; never throws. */
   async handle(req: IncomingRequest): Promise<GatewayResponse> {
-    if (req.method === 'GET' && req.path === '/v1/status') return jsonResponse(200, { status: 'ok' });
+    if (req.method === 'GET' && req.path === '/v1/status') {
+      // Readiness: 503 while a dependency is unavailable, so that load balancers send elsewhere.
+      const status = this.deps.status?.() ?? { status: 'ok' };
+      return jsonResponse(status.status === 'ok' ? 200 : 503, status);
+    }
+    // Liveness: the process runs and answers, whatever its dependencies do.
+    if (req.method === 'GET' && req.path === '/v1/status/live') return jsonResponse(200, { status: 'ok' });
     if (req.method === 'GET' && req.path === '/v1/metrics') {
       const { contentType, body } = await this.deps.renderMetrics();
       return { statusCode: 200, headers: { 'content-type': contentType }, body };
@@ -144,9 +153,9 @@ export class ConfigApi {
     try {
       return await route.handle(call);
     } catch (err) {
-      const { statusCode, message } = publicMessage(err);
+      const { statusCode, message, headers } = publicMessage(err);
       if (statusCode >= 500) this.deps.logger.error({ err }, 'config request failed');
-      return errorResponse(statusCode, message);
+      return errorResponse(statusCode, message, headers);
     } finally {
       this.deps.metrics.configRequest(space, route.resource, route.operation, (performance.now() - started) / 1000);
     }

@@ -95,7 +95,9 @@ export class PrometheusMetrics implements GatewayMetrics {
         async collect() {
           this.reset();
           const counts = new Map<string, number>();
-          for (const record of await store.listAll(kind)) counts.set(record.space, (counts.get(record.space) ?? 0) + 1);
+          // While the registry is unavailable the rest of the metrics still matter most: leave these out.
+          const records = await store.listAll(kind).catch(() => []);
+          for (const record of records) counts.set(record.space, (counts.get(record.space) ?? 0) + 1);
           for (const [space, count] of counts) this.set({ space }, count);
         },
       });

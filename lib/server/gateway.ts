@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { InProcessQueue } from '../delivery/in-process';
 import type { DeadLetters, DeliveryQueue, RetryPolicy } from '../delivery/queue';
+import { TrackedQueue } from '../delivery/tracked-queue';
 import type { Backoff } from '../delivery/retry';
-import { DurableQueue } from '../delivery/sqlite';
+import { DurableQueue, type DurableQueueOptions } from '../delivery/sqlite';
 import { ActivityFeed, announcedDeliveries } from '../gateway/activity';
 import { EventRouter } from '../gateway/router';
 import { PluginHost } from '../plugins/host';
 import type { Plugin } from '../plugins/plugin';
 import { RoutingCache } from '../gateway/routing-cache';
+import { DependencyHealth, gatewayStatus, type HealthBackoff } from '../health';
 import { ConfigApi } from '../http/config-api';
 import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
@@ -20,6 +22,7 @@ import { allProviderFactories, defaultProviderDeps, type ProviderDeps } from '..
 import type { TargetNetworkPolicy } from '../providers/target-network';
 import { RegistryService } from '../registry/service';
 import type { RegistryStore } from '../registry/store';
+import { TrackedStore } from '../registry/tracked-store';
 import { answerClientErrors } from './client-errors';
 import { nodeListener } from './node-adapter';
 import { LiveTails } from './tail';
@@ -63,11 +66,15 @@ export interface GatewayOptions {
   /** Plugins reacting to system events, in order (`--plugin`), and the longest wait for a sync one (default 1000 ms). */
   plugins?: readonly Plugin[];
   pluginTimeoutMs?: number;
+  /** Names the registry store in logs when it is unavailable, e.g. `DynamoDB table "registry" (…)`. */
+  registryDescription?: string;
+  /** Backoff of the background retries of an unavailable registry or queue (default 250 ms doubling to 10 s). */
+  healthBackoff?: HealthBackoff;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
 export type DeliveryOptions =
-  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff }
+  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff; onOpen?: DurableQueueOptions['onOpen'] }
   | { mode: 'memory' }
   | { mode: 'queue'; queue: DeliveryQueue; deadLetters?: DeadLetters };
 
@@ -137,8 +144,19 @@ function warnAboutAccess(access: ConfigAccess, options: ConfigAccessOptions | un
 
 /** The composition root of the local server: wires store, registry, routing, delivery and both APIs. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const { store, logger } = options;
+  const { logger } = options;
   const host = options.host ?? '127.0.0.1';
+  const backoff = options.healthBackoff ? { backoff: options.healthBackoff } : {};
+  const registryHealth = new DependencyHealth({
+    name: 'registry',
+    logger,
+    probe: async () => {
+      await options.store.version();
+    },
+    ...(options.registryDescription ? { description: options.registryDescription } : {}),
+    ...backoff,
+  });
+  const store = new TrackedStore(options.store, registryHealth);
   const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
   const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
@@ -146,6 +164,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const refresh = options.registryRefreshMs;
   const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
   registry.onChange(() => routing.invalidate());
+  // Back from an outage: rebuild the table (others may have changed the registry meanwhile), without waiting for an event.
+  registryHealth.onRecovered(() => {
+    routing.invalidate();
+    void routing.warm();
+  });
   const delivery = options.delivery ?? { mode: 'memory' };
   const activity = new ActivityFeed();
   const durable =
@@ -162,10 +185,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             const { space, eventType, eventId, functionId, subscriptionId, deliveryId } = d;
             activity.publish({ kind: 'delivery.deadlettered', space, time: new Date().toISOString(), eventType, eventId, functionId, subscriptionId, deliveryId, attempt: attempts, error });
           },
+          ...(delivery.onOpen ? { onOpen: delivery.onOpen } : {}),
         })
       : undefined;
-  const queue: DeliveryQueue =
-    durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog }));
+  const queueHealth = new DependencyHealth({ name: 'queue', logger, ...(durable ? { probe: () => durable.probe() } : {}), ...backoff });
+  const queue = new TrackedQueue(
+    durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog })),
+    queueHealth,
+  );
   const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
   const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
   const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
@@ -174,7 +201,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics.setBacklog(queue.backlog());
     return metrics.render();
   };
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
+  const status = () => gatewayStatus({ registry: registryHealth, queue: queueHealth });
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
   const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
   warnAboutAccess(access, options.configAccess, logger);
   const handleConfig = withConfigAccess((req) => configApi.handle(req), access);
@@ -192,6 +220,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   const eventsPort = await listen(eventsServer, options.eventsPort, host);
   const configPort = await listen(configServer, options.configPort, host);
+  // Load the routing table now rather than on the first event; a registry that cannot be read is
+  // logged (naming it) and retried in the background while the gateway serves degraded.
+  void routing.warm();
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const scheme = (tls?: TlsFiles) => (tls ? 'https' : 'http');
 

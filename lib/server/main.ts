@@ -34,6 +34,12 @@ function readKeysFile(file: string): string {
   }
 }
 
+/** The registry table as start-up errors name it: table, endpoint and region, as far as they are known here. */
+function describeTable(dynamodb: NonNullable<CliOptions['dynamodb']>): string {
+  const region = dynamodb.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "the SDK's default";
+  return `DynamoDB table "${dynamodb.table}" (endpoint ${dynamodb.endpoint ?? "the region's"}, region ${region})`;
+}
+
 /**
  * Runs the local server from a command line: starts both APIs, and on SIGINT/SIGTERM stops accepting,
  * finishes in-flight work and exits; a second signal exits at once.
@@ -83,7 +89,7 @@ export async function main(args: string[], version: string): Promise<void> {
     targetNetworks: { allowNetworks: options.allowTargetNetworks, allowPrivate: options.allowPrivateTargets, allowLoopback: options.dev },
     ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
     ...(options.configTls ? { configTls: options.configTls } : {}),
-    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
+    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs, registryDescription: describeTable(options.dynamodb) } : {}),
     ...(plugins.length > 0 ? { plugins, pluginTimeoutMs: options.pluginTimeoutMs } : {}),
   });
   logger.info(

@@ -36,6 +36,8 @@ export class SqsLoopback {
   readonly queues = new Map<string, StoredMessage[]>();
   /** Entries whose body matches are refused, as SQS refuses entries it cannot take. */
   refuse: (body: string) => boolean = () => false;
+  /** A whole call answered with an error instead (SQS's 500s, throttling): return the status and error type, or undefined to serve it. */
+  fail: (target: string) => { status: number; type: string } | undefined = () => undefined;
   private readonly server: Server;
 
   private constructor() {
@@ -48,7 +50,13 @@ export class SqsLoopback {
         const body = JSON.parse(raw || '{}');
         void checkSignature({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw }).then((signature) => {
           this.calls.push({ target, contentType: String(req.headers['content-type'] ?? ''), body, signature });
-          const answer = signature === 'invalid' ? { status: 403, body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'signature mismatch' } } : this.answer(target, body);
+          const fault = this.fail(target);
+          const answer =
+            signature === 'invalid'
+              ? { status: 403, body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'signature mismatch' } }
+              : fault
+                ? { status: fault.status, body: { __type: `com.amazonaws.sqs#${fault.type}`, message: `${fault.type} from the test` } }
+                : this.answer(target, body);
           const reply = () => {
             res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
             res.end(JSON.stringify(answer.body));

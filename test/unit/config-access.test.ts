@@ -15,6 +15,7 @@ describe('Config API access keys', () => {
 
   it('leaves the health check open and asks for a key everywhere else', () => {
     expect(decide('GET', '/v1/status')).toEqual({ allowed: true });
+    expect(decide('GET', '/v1/status/live')).toEqual({ allowed: true });
     expect(decide('GET', '/v1/spaces/team/functions')).toMatchObject({ allowed: false, statusCode: 401 });
     expect(decide('GET', '/v1/metrics')).toMatchObject({ allowed: false, statusCode: 401 });
     expect(decide('GET', '/nowhere')).toMatchObject({ allowed: false, statusCode: 401 });

@@ -31,6 +31,27 @@ describe('RoutingCache', () => {
     expect((await cache.current()).eventType('space1', 'second')).toBeDefined();
   });
 
+  it('fails a first load without leaving a rejection behind, answers fast while the store just failed, and loads once it works', async () => {
+    const store = new MemoryStore();
+    await addEventType(store, 'first');
+    let reads = 0;
+    let failing = true;
+    const down: RegistryStore = Object.assign(Object.create(store) as RegistryStore, {
+      version: () => (reads++, failing ? Promise.reject(new Error('no table')) : store.version()),
+    });
+    const cache = new RoutingCache(down, () => provider, silentLogger);
+    await expect(cache.current()).rejects.toThrow('no table');
+    // Asked again at once: the same failure, without another read of the store.
+    await expect(cache.current()).rejects.toThrow('no table');
+    expect(reads).toBe(1);
+    expect(await cache.warm()).toBe(false);
+    failing = false;
+    // A write (or the store's recovery) lets the next lookup read at once.
+    cache.invalidate();
+    expect(await cache.warm()).toBe(true);
+    expect((await cache.current()).eventType('space1', 'first')).toBeDefined();
+  });
+
   it('does not hand a build started before a write to a lookup made after it', async () => {
     const store = new MemoryStore();
     const gates: Array<() => void> = [];

@@ -1,0 +1,41 @@
+import { QueueUnavailableError } from '../errors';
+import type { DependencyHealth } from '../health';
+import type { Delivery, DeliveryHandler, DeliveryQueue } from './queue';
+
+/**
+ * The delivery queue as the router uses it: an enqueue that rejects means the deliveries were not
+ * stored, whatever the queue (SQLite full or locked, SQS failing after its retries). That is reported
+ * to `health` and raised as QueueUnavailableError, a 503 with Retry-After — never a 202.
+ */
+export class TrackedQueue implements DeliveryQueue {
+  constructor(
+    private readonly queue: DeliveryQueue,
+    readonly health: DependencyHealth,
+  ) {}
+
+  enqueue(deliveries: Delivery[]): Promise<Delivery[]> {
+    return this.queue.enqueue(deliveries).then(
+      (refused) => {
+        this.health.succeeded();
+        return refused;
+      },
+      (err: unknown) => {
+        this.health.failed(err);
+        throw new QueueUnavailableError({ cause: err });
+      },
+    );
+  }
+
+  start(handler: DeliveryHandler): void {
+    this.queue.start(handler);
+  }
+
+  backlog(): number {
+    return this.queue.backlog();
+  }
+
+  drain(): Promise<void> {
+    this.health.close();
+    return this.queue.drain();
+  }
+}
