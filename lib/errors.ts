@@ -92,6 +92,8 @@ export function publicMessage(err: unknown): { statusCode: number; message: stri
 /** The reason a dependency failed, short enough for a status answer and a log line. */
 export function reasonOf(err: unknown): string {
   const cause = err instanceof ServiceUnavailableError && err.cause !== undefined ? err.cause : err;
-  const text = cause instanceof Error ? cause.message || cause.name : String(cause);
+  // Duck-typed: errors of native modules (better-sqlite3) may come from another realm than this module's Error.
+  const { message, name } = (typeof cause === 'object' && cause !== null ? cause : {}) as { message?: unknown; name?: unknown };
+  const text = typeof message === 'string' && message !== '' ? message : typeof name === 'string' ? name : String(cause);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
