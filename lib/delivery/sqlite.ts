@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ServiceUnavailableError } from '../errors';
+import { CircuitBreakers, type Admission, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import type { Logger } from '../logger';
 import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs, type Backoff } from './retry';
 import {
@@ -20,6 +21,8 @@ export interface DeliveryMetrics {
   deliveryRetried(space: string, type: string): void;
   deliveryDeadLettered(space: string, type: string): void;
   observeDeliveryLatency(seconds: number): void;
+  /** A target's circuit changed state. */
+  circuitChanged?(space: string, functionId: string, state: CircuitState): void;
 }
 
 export interface DurableQueueOptions {
@@ -35,6 +38,8 @@ export interface DurableQueueOptions {
   memoryLimit?: number;
   /** Called with the database once opened (the fault-injection tests fill the "disk" with `max_page_count`). */
   onOpen?: (db: Database.Database) => void;
+  /** The circuit breaker per target (see CircuitBreakers); `false` turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }
 
 interface Row {
@@ -64,7 +69,18 @@ interface Entry {
 type Outcome =
   | { kind: 'delivered'; entry: Entry }
   | { kind: 'retry'; entry: Entry; error: string; nextAt: number }
-  | { kind: 'dead'; entry: Entry; error: string };
+  | { kind: 'dead'; entry: Entry; error: string }
+  /** Not attempted: its target's circuit is open. It waits on disk until released (or `nextAt`, should nothing release it). */
+  | { kind: 'park'; entry: Entry; nextAt: number };
+
+/**
+ * How long a delivery to a target whose circuit is open waits on disk at most: the circuit's closing
+ * releases it at once; this bounds the wait should that never happen (a restart forgets circuits).
+ */
+const PARK_MS = 60_000;
+
+/** A delivery's target for the circuit breaker: its function. */
+const targetOf = (delivery: Delivery) => `${delivery.space}\u0000${delivery.functionId}`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -109,6 +125,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   private readonly memoryLimit: number;
   private readonly defaultRetry: RetryPolicy;
   private readonly backoff: Backoff;
+  private readonly breakers?: CircuitBreakers;
 
   constructor(private readonly options: DurableQueueOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -124,8 +141,11 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     this.sql = {
       insert: this.db.prepare(
         `INSERT OR IGNORE INTO deliveries (id, space, subscription_id, function_id, event_type, event_id, payload, retry, attempts, accepted_at, next_at, state)
-         VALUES (@id, @space, @subscription_id, @function_id, @event_type, @event_id, @payload, @retry, 0, @accepted_at, @accepted_at, 'pending')`,
+         VALUES (@id, @space, @subscription_id, @function_id, @event_type, @event_id, @payload, @retry, 0, @accepted_at, @next_at, 'pending')`,
       ),
+      park: this.db.prepare('UPDATE deliveries SET next_at = ? WHERE id = ?'),
+      release: this.db.prepare("UPDATE deliveries SET next_at = @now WHERE state = 'pending' AND space = @space AND function_id = @functionId AND next_at > @now"),
+      ofTarget: this.db.prepare<[string, string], Row>("SELECT * FROM deliveries WHERE state = 'pending' AND space = ? AND function_id = ? ORDER BY next_at LIMIT 32"),
       remove: this.db.prepare('DELETE FROM deliveries WHERE id = ?'),
       retry: this.db.prepare('UPDATE deliveries SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?'),
       dead: this.db.prepare("UPDATE deliveries SET state = 'dead', attempts = ?, last_error = ?, dead_at = ? WHERE id = ?"),
@@ -141,6 +161,13 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     };
     options.onOpen?.(this.db);
     this.pending = this.sql.countPending.get()?.n ?? 0;
+    if (options.circuitBreaker !== false) {
+      this.breakers = new CircuitBreakers(
+        options.circuitBreaker ?? {},
+        (target, from, to) => this.circuitChanged(target, from, to),
+        (target) => this.bringProbe(target),
+      );
+    }
     this.memoryLimit = options.memoryLimit ?? 10_000;
     this.defaultRetry = options.defaultRetry ?? DEFAULT_RETRY;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -173,6 +200,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   async drain(): Promise<void> {
     this.accepting = false;
     this.stopped = true;
+    this.breakers?.stop();
     clearTimeout(this.wakeTimer);
     clearTimeout(this.flushRetry);
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -229,9 +257,12 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     if (!this.db.open) return;
     const writes = this.writes.splice(0);
     const outcomes = this.outcomes.splice(0);
+    // Deliveries to a target whose circuit is open go straight to disk, to wait there.
+    const parkUntil = Date.now() + PARK_MS;
+    const waits = (entry: Entry) => this.breakers?.isOpen(targetOf(entry.delivery)) ?? false;
     try {
       this.db.transaction(() => {
-        for (const write of writes) for (const entry of write.entries) this.sql.insert.run(toRow(entry));
+        for (const write of writes) for (const entry of write.entries) this.sql.insert.run(toRow(entry, waits(entry) ? parkUntil : entry.acceptedAt));
         for (const outcome of outcomes) this.writeOutcome(outcome);
       })();
     } catch (err) {
@@ -245,11 +276,14 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     }
     for (const outcome of outcomes) {
       this.inMemory.delete(outcome.entry.delivery.deliveryId);
-      if (outcome.kind === 'retry') this.scheduleWake(outcome.nextAt);
+      if (outcome.kind === 'retry' || outcome.kind === 'park') this.scheduleWake(outcome.nextAt);
     }
     for (const write of writes) {
       this.pending += write.entries.length;
-      for (const entry of write.entries) this.admit(entry);
+      for (const entry of write.entries) {
+        if (waits(entry)) this.scheduleWake(parkUntil);
+        else this.admit(entry);
+      }
       write.resolve();
     }
   }
@@ -275,6 +309,9 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
         return;
       case 'dead':
         this.sql.dead.run(attempts, outcome.error, Date.now(), delivery.deliveryId);
+        return;
+      case 'park':
+        this.sql.park.run(outcome.nextAt, delivery.deliveryId);
         return;
       default: {
         const unhandled: never = outcome;
@@ -351,23 +388,49 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
         this.ready.splice(0, this.readyHead);
         this.readyHead = 0;
       }
+      const target = targetOf(entry.delivery);
+      const admission = this.breakers?.admit(target) ?? 'attempt';
+      if (admission === 'wait') {
+        // No attempt, no worker, no retry spent: the delivery waits on disk for its target's circuit to close.
+        this.outcomes.push({ kind: 'park', entry, nextAt: Date.now() + PARK_MS });
+        this.scheduleFlush();
+        continue;
+      }
       this.active++;
       handler(entry.delivery, entry.attempts + 1).then(
-        () => this.settle({ kind: 'delivered', entry }),
-        (err: unknown) => this.settle(this.failureOutcome(entry, err)),
+        () => this.settle({ kind: 'delivered', entry }, target, admission),
+        (err: unknown) => this.settle(this.failureOutcome(entry, err), target, admission, err),
       );
     }
   }
 
-  private settle(outcome: Outcome): void {
+  /** Tells the target's breaker how the attempt went; a closed circuit releases the target's waiting deliveries. */
+  private judge(target: string, admission: Admission, outcome: Outcome, err: unknown): void {
+    const breakers = this.breakers;
+    if (!breakers) return;
+    const probe = admission === 'probe';
+    if (outcome.kind === 'delivered') {
+      if (breakers.succeeded(target)) this.release(target);
+    } else if (err instanceof ServiceUnavailableError) {
+      if (probe) breakers.probeAbandoned(target);
+    } else if (err instanceof DeliveryFailure && !err.retryable) {
+      // Refused for good (a 4xx, say): the target is up. Only a probe's answer is trusted to close the circuit.
+      if (probe && breakers.succeeded(target)) this.release(target);
+    } else {
+      breakers.failed(target, probe);
+    }
+  }
+
+  private settle(outcome: Outcome, target: string, admission: Admission, err?: unknown): void {
     this.active--;
+    this.judge(target, admission, outcome, err);
     const { delivery } = outcome.entry;
     if (outcome.kind === 'delivered') {
       this.pending--;
       this.options.metrics.observeDeliveryLatency((Date.now() - outcome.entry.acceptedAt) / 1000);
     } else if (outcome.kind === 'retry') {
       this.options.metrics.deliveryRetried(delivery.space, delivery.eventType);
-    } else {
+    } else if (outcome.kind === 'dead') {
       this.pending--;
       this.options.metrics.deliveryDeadLettered(delivery.space, delivery.eventType);
       this.options.logger.warn({ space: delivery.space, functionId: delivery.functionId, deliveryId: delivery.deliveryId, error: outcome.error }, 'delivery dead-lettered');
@@ -377,6 +440,46 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     this.scheduleFlush();
     if (this.active === 0 && this.stopped) this.notifyIdle();
     this.pump();
+  }
+
+  /** A target's circuit closed: its deliveries waiting on disk (and those in backoff) are due now, at full speed. */
+  private release(target: string): void {
+    const [space = '', functionId = ''] = target.split('\u0000');
+    try {
+      // Park outcomes not yet written would otherwise land after the release and hold their rows back.
+      this.flush();
+      const released = this.sql.release.run({ now: Date.now(), space, functionId }).changes;
+      this.options.logger.info({ space, functionId, released }, 'target reachable again: releasing its waiting deliveries');
+    } catch (err) {
+      this.options.logger.error({ err, space, functionId }, 'could not release waiting deliveries; they come due on their own within a minute');
+    }
+    this.moreOnDisk = true;
+    this.fetchDue();
+  }
+
+  /** An open circuit's wait is over: puts one of its target's deliveries first in line, as the probe. */
+  private bringProbe(target: string): void {
+    if (this.stopped || !this.db.open) return;
+    const [space = '', functionId = ''] = target.split('\u0000');
+    try {
+      const row = this.sql.ofTarget.all(space, functionId).find((r) => !this.inMemory.has(r.id));
+      if (row) {
+        this.inMemory.add(row.id);
+        if (this.readyHead > 0) this.ready[--this.readyHead] = fromRow(row);
+        else this.ready.unshift(fromRow(row));
+      }
+    } catch (err) {
+      this.options.logger.error({ err, space, functionId }, 'could not load a delivery to probe its target with');
+    }
+    this.pump();
+  }
+
+  private circuitChanged(target: string, from: CircuitState, to: CircuitState): void {
+    const [space = '', functionId = ''] = target.split('\u0000');
+    this.options.metrics.circuitChanged?.(space, functionId, to);
+    const fields = { space, functionId, from, to };
+    if (to === 'open') this.options.logger.warn(fields, `target of function "${functionId}" keeps failing: circuit open, its deliveries wait`);
+    else this.options.logger.info(fields, `circuit of function "${functionId}" ${to}`);
   }
 
   private failureOutcome(entry: Entry, err: unknown): Outcome {
@@ -401,7 +504,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 }
 
-function toRow(entry: Entry): Omit<Row, 'attempts' | 'next_at' | 'state' | 'last_error' | 'dead_at'> {
+function toRow(entry: Entry, nextAt: number): Omit<Row, 'attempts' | 'state' | 'last_error' | 'dead_at'> {
   const d = entry.delivery;
   return {
     id: d.deliveryId,
@@ -413,6 +516,7 @@ function toRow(entry: Entry): Omit<Row, 'attempts' | 'next_at' | 'state' | 'last
     payload: d.payload,
     retry: d.retry ? JSON.stringify(d.retry) : null,
     accepted_at: entry.acceptedAt,
+    next_at: nextAt,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CIRCUIT_STATE_VALUE, type CircuitState } from '../delivery/circuit-breaker';
 import type { GatewayMetrics } from '../gateway/metrics';
 import type { RegistryStore } from '../registry/store';
 import type { RecordKind } from '../registry/types';
@@ -21,6 +22,8 @@ export class PrometheusMetrics implements GatewayMetrics {
   private readonly transformFailures: Counter<'space' | 'type'>;
   private readonly pluginCalls: Counter<'plugin' | 'eventType' | 'outcome'>;
   private readonly pluginDuration: Histogram<'plugin' | 'eventType'>;
+  private readonly circuitState: Gauge<'space' | 'function'>;
+  private readonly circuitTransitions: Counter<'space' | 'function' | 'state'>;
 
   constructor(store: RegistryStore) {
     const registers = [this.registry];
@@ -81,6 +84,18 @@ export class PrometheusMetrics implements GatewayMetrics {
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     });
+    this.circuitState = new Gauge({
+      name: 'eventgateway_target_circuit_state',
+      help: "State of a target's circuit breaker: 0 closed, 1 half-open, 2 open (only targets that have failed appear).",
+      labelNames: ['space', 'function'],
+      registers,
+    });
+    this.circuitTransitions = new Counter({
+      name: 'eventgateway_target_circuit_transitions_total',
+      help: "Changes of a target's circuit breaker, by the state entered.",
+      labelNames: ['space', 'function', 'state'],
+      registers,
+    });
     const totals: Array<[string, RecordKind]> = [
       ['eventgateway_eventtypes_total', 'eventType'],
       ['eventgateway_functions_total', 'function'],
@@ -138,6 +153,10 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
   observeDeliveryLatency(seconds: number): void {
     this.deliveryLatency.observe(seconds);
+  }
+  circuitChanged(space: string, functionId: string, state: CircuitState): void {
+    this.circuitState.set({ space, function: functionId }, CIRCUIT_STATE_VALUE[state]);
+    this.circuitTransitions.inc({ space, function: functionId, state });
   }
 
   transformFailed(space: string, type: string): void {

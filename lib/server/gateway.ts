@@ -74,7 +74,7 @@ export interface GatewayOptions {
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
 export type DeliveryOptions =
-  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff; onOpen?: DurableQueueOptions['onOpen'] }
+  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff; onOpen?: DurableQueueOptions['onOpen']; circuitBreaker?: DurableQueueOptions['circuitBreaker'] }
   | { mode: 'memory' }
   | { mode: 'queue'; queue: DeliveryQueue; deadLetters?: DeadLetters };
 
@@ -186,6 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
             activity.publish({ kind: 'delivery.deadlettered', space, time: new Date().toISOString(), eventType, eventId, functionId, subscriptionId, deliveryId, attempt: attempts, error });
           },
           ...(delivery.onOpen ? { onOpen: delivery.onOpen } : {}),
+          ...(delivery.circuitBreaker !== undefined ? { circuitBreaker: delivery.circuitBreaker } : {}),
         })
       : undefined;
   const queueHealth = new DependencyHealth({ name: 'queue', logger, ...(durable ? { probe: () => durable.probe() } : {}), ...backoff });
