@@ -14,6 +14,8 @@ import autocannon from 'autocannon';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Length of the optional memory soak (sync GET load while sampling the gateway's RSS); 0 skips it. */
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 0);
+/** Only the scenario of one target down (`BENCH_ONLY=breaker`), for a quick look at the circuit breaker. */
+const ONLY_BREAKER = process.env.BENCH_ONLY === 'breaker';
 const ROOT = join(__dirname, '..', '..');
 
 interface Row {
@@ -271,6 +273,10 @@ async function main(): Promise<void> {
       const gateway = await startGateway(targetUrl, processes);
       const label = `${processes} process${processes > 1 ? 'es' : ''}`;
       try {
+        if (ONLY_BREAKER) {
+          await oneTargetDown(gateway.events, `${gateway.config}/v1/spaces/default`, targetUrl, rows);
+          break;
+        }
         // Warm both paths so that JIT and connection pools are in steady state.
         await run({ url: `${gateway.events}/hello`, connections: 8, duration: 2 });
         const sync = await syncRows(gateway, targetUrl, label, [8, 64]);
@@ -282,6 +288,7 @@ async function main(): Promise<void> {
         transformed.note = `${(transformed.rps / plain.rps).toFixed(2)}× the plain async emit; ${transformed.note ?? ''}`;
         rows.push(transformed);
         rows.push(await configRow(gateway, targetUrl, `1 space`, 'small'));
+        await oneTargetDown(gateway.events, `${gateway.config}/v1/spaces/default`, targetUrl, rows);
         // The registry grows: the same requests, then the same config writes, with 1,000 more spaces.
         const rssBefore = treeRss(gateway.pid);
         const t0 = performance.now();
@@ -310,6 +317,82 @@ async function main(): Promise<void> {
     target.child.kill('SIGTERM');
   }
   if (process.env.BENCH_LAMBDA !== '0') lambdaBundles();
+}
+
+const countOf = async (url: string) => Number(await (await fetch(`${url}/__count`)).text());
+
+/** Polls until `done` holds (at most `limitMs`); returns how long it took, in seconds. */
+async function waitUntil(done: () => Promise<boolean>, limitMs: number): Promise<number> {
+  const t0 = performance.now();
+  while (!(await done()) && performance.now() - t0 < limitMs) await new Promise((resolve) => setTimeout(resolve, 50));
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * One of two async targets down (connection refused) while events for both keep coming, then back:
+ * intake and delivery to the healthy target against the all-healthy figures of the same run, and how
+ * fast the dead target's backlog drains once its circuit closes, against the live delivery rate.
+ */
+async function oneTargetDown(events: string, config: string, healthyUrl: string, rows: Row[]): Promise<void> {
+  const second = await spawnAndReadFirstLine([join(ROOT, 'dist', 'bench', 'target.js')]);
+  const port = second.line.trim();
+  let downUrl = `http://127.0.0.1:${port}`;
+  let down = second.child;
+  try {
+    await json('POST', `${config}/eventtypes`, { name: 'bench.pair' });
+    for (const [functionId, url] of [['pair-healthy', healthyUrl], ['pair-down', downUrl]] as const) {
+      await json('POST', `${config}/functions`, { functionId, type: 'http', provider: { url: `${url}/` } });
+      await json('POST', `${config}/subscriptions`, { type: 'async', eventType: 'bench.pair', functionId, path: '/pair' });
+    }
+    const body = JSON.stringify({ eventType: 'bench.pair', cloudEventsVersion: '0.1', source: '/bench', eventID: '1', data: { n: 1 } });
+    const emit = (duration = SECONDS) => run({ url: `${events}/pair`, method: 'POST', connections: 8, headers: { 'content-type': 'application/cloudevents+json' }, body, duration });
+    /** Emits for the scenario's length; the healthy target's deliveries during it, per second. */
+    const phase = async () => {
+      const before = await countOf(healthyUrl);
+      const t0 = performance.now();
+      const result = await emit();
+      const deliveredPerSecond = ((await countOf(healthyUrl)) - before) / ((performance.now() - t0) / 1000);
+      return { result, deliveredPerSecond };
+    };
+    // Warm up (JIT, connection pools), and let what that queued be delivered before measuring.
+    const warm = await emit(2);
+    await waitUntil(async () => (await countOf(downUrl)) >= warm['2xx'], 60_000);
+    const downBefore = await countOf(downUrl);
+    const healthyBefore = await countOf(healthyUrl);
+    const allHealthy = await phase();
+    await waitUntil(async () => (await countOf(downUrl)) - downBefore >= allHealthy.result['2xx'], 60_000);
+    const liveRate = allHealthy.deliveredPerSecond;
+
+    down.kill('SIGTERM');
+    await new Promise((resolve) => down.once('exit', resolve));
+    const oneDown = await phase();
+    const backlog = oneDown.result['2xx'];
+
+    const back = await spawnAndReadFirstLine([join(ROOT, 'dist', 'bench', 'target.js')], { PORT: port });
+    down = back.child;
+    downUrl = `http://127.0.0.1:${back.line.trim()}`;
+    // From the target's return: first the wait for the circuit's probe, then the drain of what waited.
+    const untilProbe = await waitUntil(async () => (await countOf(downUrl)) > 0, 60_000);
+    const drainSeconds = await waitUntil(async () => (await countOf(downUrl)) >= backlog, 120_000);
+    const drained = await countOf(downUrl);
+    const healthyTotal = (await countOf(healthyUrl)) - healthyBefore;
+    const accepted = allHealthy.result['2xx'] + oneDown.result['2xx'];
+    rows.push({ scenario: 'two async targets, both up (accepted/s)', rps: allHealthy.result.requests.average, p99: allHealthy.result.latency.p99, note: `healthy target delivered ${Math.round(liveRate)}/s` });
+    rows.push({
+      scenario: 'two async targets, one down (accepted/s)',
+      rps: oneDown.result.requests.average,
+      p99: oneDown.result.latency.p99,
+      note: `${(oneDown.result.requests.average / allHealthy.result.requests.average).toFixed(2)}× intake; healthy target delivered ${Math.round(oneDown.deliveredPerSecond)}/s = ${(oneDown.deliveredPerSecond / liveRate).toFixed(2)}× (goal ≥ 0.9× both)`,
+    });
+    rows.push({
+      scenario: 'the dead target back: its backlog drained (deliveries/s)',
+      rps: backlog / Math.max(0.001, drainSeconds),
+      p99: NaN,
+      note: `${backlog} waiting, first delivery ${untilProbe.toFixed(1)} s after its return (the probe), drained in ${drainSeconds.toFixed(1)} s = ${(backlog / Math.max(0.001, drainSeconds) / liveRate).toFixed(2)}× the live rate (goal ≥ 0.5×); lost: healthy ${Math.max(0, accepted - healthyTotal)}, back target ${Math.max(0, backlog - drained)}`,
+    });
+  } finally {
+    down.kill('SIGTERM');
+  }
 }
 
 /** The Lambda handlers' bundle sizes and cold `require` times (bench/lambda.ts, run from source: lib/infra is not built into dist). */
