@@ -28,6 +28,8 @@ export class RoutingCache {
   private checkedAt = 0;
   /** The last failed load while there was no table: lookups before `retryAt` fail at once with its error. */
   private failure?: { error: unknown; retryAt: number; count: number };
+  /** Set while the store fails its version checks: lookups then never wait for one. */
+  private serveStale = false;
 
   constructor(
     private readonly store: RegistryStore,
@@ -48,10 +50,23 @@ export class RoutingCache {
    * that just failed is not asked again at once: lookups fail fast (a 503) until a short backoff passed.
    */
   current(): RoutingTable | Promise<RoutingTable> {
-    if (this.table && this.builtGeneration === this.generation && !this.dueForVersionCheck()) return this.table;
+    const table = this.table;
+    if (table && this.builtGeneration === this.generation) {
+      if (!this.dueForVersionCheck()) return table;
+      // The last check failed (the store is down): route by the table at once, check again in the background.
+      if (this.serveStale) {
+        if (!this.building) void this.build();
+        return table;
+      }
+    }
     // A build started before the latest local write may miss it: only share one started since.
     if (this.building && this.building.generation === this.generation) return this.building.table;
-    if (!this.table && this.failure && Date.now() < this.failure.retryAt) return Promise.reject(this.failure.error);
+    if (!table && this.failure && Date.now() < this.failure.retryAt) return Promise.reject(this.failure.error);
+    return this.build();
+  }
+
+  /** Starts a refresh that later lookups of the same generation share. */
+  private build(): Promise<RoutingTable> {
     const building = { generation: this.generation, table: this.refreshOrKeep() };
     this.building = building;
     const done = () => {
@@ -87,6 +102,7 @@ export class RoutingCache {
     try {
       const table = await this.refresh();
       this.failure = undefined;
+      this.serveStale = false;
       return table;
     } catch (err) {
       const table = this.table;
@@ -96,6 +112,7 @@ export class RoutingCache {
         throw err;
       }
       this.checkedAt = Date.now();
+      this.serveStale = true;
       this.logger.warn({ err }, 'could not refresh the routing table; serving the last one');
       return table;
     }

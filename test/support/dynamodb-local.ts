@@ -42,13 +42,15 @@ async function waitUntilServing(endpoint: string, child: ChildProcess, output: (
 }
 
 /**
- * Starts AWS's DynamoDB Local jar (shipped in `amplify-dynamodb-simulator`) in memory on a free port.
+ * Starts AWS's DynamoDB Local jar (shipped in `amplify-dynamodb-simulator`) in memory on a free port,
+ * or on disk in `dbPath` and on `port` (a restart then finds its tables again: the fault tests kill it).
  * Java is required: when it is missing this throws, so the DynamoDB tests fail rather than skip.
  */
-export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+export async function startDynamoDbLocal(options: { port?: number; dbPath?: string } = {}): Promise<{ endpoint: string; port: number; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
   const emulator = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
-  const port = await freePort();
-  const args = [`-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`, '-jar', join(emulator, 'DynamoDBLocal.jar'), '-inMemory', '-disableTelemetry', '-port', String(port)];
+  const port = options.port ?? (await freePort());
+  const storage = options.dbPath ? ['-sharedDb', '-dbPath', options.dbPath] : ['-inMemory'];
+  const args = [`-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`, '-jar', join(emulator, 'DynamoDBLocal.jar'), ...storage, '-disableTelemetry', '-port', String(port)];
   // Its working directory gets a metadata file; keep that out of the checkout. No telemetry: tests stay on loopback.
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
   let output = '';
@@ -63,11 +65,12 @@ export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: ()
   await waitUntilServing(endpoint, child, () => output);
   return {
     endpoint,
-    stop: () =>
+    port,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
 }
