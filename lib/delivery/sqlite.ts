@@ -79,6 +79,9 @@ type Outcome =
  */
 const PARK_MS = 60_000;
 
+/** Size of the probe's row: as large as a big event, so that the space it finds is space a delivery can use. */
+const PROBE_BYTES = 256 * 1024;
+
 /** A delivery's target for the circuit breaker: its function. */
 const targetOf = (delivery: Delivery) => `${delivery.space}\u0000${delivery.functionId}`;
 
@@ -93,7 +96,7 @@ DROP INDEX IF EXISTS deliveries_due;
 DROP INDEX IF EXISTS deliveries_dead;
 CREATE INDEX IF NOT EXISTS deliveries_pending_due ON deliveries (next_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_dead_by_space ON deliveries (space, dead_at) WHERE state = 'dead';
-CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
 `;
 
 /**
@@ -157,7 +160,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
       replayAll: this.db.prepare("UPDATE deliveries SET state = 'pending', attempts = 0, accepted_at = @now, next_at = @now, dead_at = NULL WHERE state = 'dead' AND space = @space"),
       removeDeadOne: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ? AND id = ?"),
       removeDeadAll: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ?"),
-      probe: this.db.prepare('INSERT OR REPLACE INTO health_probe (id, at) VALUES (1, ?)'),
+      probeWrite: this.db.prepare('INSERT OR REPLACE INTO health_probe (id, filler) VALUES (1, zeroblob(?))'),
+      probeClear: this.db.prepare('DELETE FROM health_probe'),
     };
     options.onOpen?.(this.db);
     this.pending = this.sql.countPending.get()?.n ?? 0;
@@ -211,12 +215,14 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 
   /**
-   * Whether a delivery could be committed now: writes one row in place (a full disk or a lock held
-   * beyond the busy timeout fails it as it would fail an enqueue). Used while the queue is unavailable.
+   * Whether deliveries could be committed now: commits a row as large as a big event (a full disk, or
+   * a lock held beyond the busy timeout, fails it as it would fail an enqueue), then deletes it. Used
+   * while the queue is unavailable, every few seconds at most.
    */
   async probe(): Promise<void> {
     if (!this.db.open) throw new Error('the delivery queue is closed');
-    this.db.transaction(() => this.sql.probe.run(Date.now()))();
+    this.db.transaction(() => this.sql.probeWrite.run(PROBE_BYTES))();
+    this.sql.probeClear.run();
   }
 
   async list(space: string): Promise<DeadLetter[]> {

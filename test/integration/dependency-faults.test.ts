@@ -166,7 +166,8 @@ describe('an SQS queue that fails sends', () => {
       waitTimeSeconds: 1,
       connection: { region: 'us-east-1', endpoint: sqs.endpoint, credentials: LOCAL_CREDENTIALS },
     });
-    gw = await startTestGateway({ delivery: { mode: 'queue', queue }, healthBackoff });
+    // SQS has no probe: a long backoff keeps the status degraded until an event gets through.
+    gw = await startTestGateway({ delivery: { mode: 'queue', queue }, healthBackoff: { baseMs: 60_000, capMs: 60_000 } });
     await subscribe(gw, { type: 'async', eventType: 'invoice.sent', functionId: 'billing', url: target.url });
   });
   afterAll(async () => {
