@@ -96,7 +96,7 @@ DROP INDEX IF EXISTS deliveries_due;
 DROP INDEX IF EXISTS deliveries_dead;
 CREATE INDEX IF NOT EXISTS deliveries_pending_due ON deliveries (next_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_dead_by_space ON deliveries (space, dead_at) WHERE state = 'dead';
-CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS space_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL);
 `;
 
 /**
@@ -160,8 +160,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
       replayAll: this.db.prepare("UPDATE deliveries SET state = 'pending', attempts = 0, accepted_at = @now, next_at = @now, dead_at = NULL WHERE state = 'dead' AND space = @space"),
       removeDeadOne: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ? AND id = ?"),
       removeDeadAll: this.db.prepare("DELETE FROM deliveries WHERE state = 'dead' AND space = ?"),
-      probeWrite: this.db.prepare('INSERT OR REPLACE INTO health_probe (id, filler) VALUES (1, zeroblob(?))'),
-      probeClear: this.db.prepare('DELETE FROM health_probe'),
+      probeWrite: this.db.prepare('INSERT OR REPLACE INTO space_probe (id, filler) VALUES (1, zeroblob(?))'),
+      probeClear: this.db.prepare('DELETE FROM space_probe'),
     };
     options.onOpen?.(this.db);
     this.pending = this.sql.countPending.get()?.n ?? 0;

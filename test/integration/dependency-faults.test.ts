@@ -1,9 +1,10 @@
+import { rmSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { SqsQueue } from '../../lib/delivery/sqs';
 import { silentLogger } from '../../lib/logger';
 import { createRegistryTable, DynamoDbStore } from '../../lib/stores/dynamodb';
 import { LOCAL_CREDENTIALS, localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';
-import { call, errorOf, startTestGateway, subscribe, type TestGateway } from '../support/gateway';
+import { call, errorOf, startTestGateway, subscribe, tempDir, type TestGateway } from '../support/gateway';
 import { startGatewayProcess } from '../support/process';
 import { SqsLoopback } from '../support/sqs-loopback';
 import { TestTarget } from '../support/target';
@@ -70,7 +71,8 @@ describe('the local server started on a DynamoDB table that does not exist', () 
   it('logs the table, endpoint and region, keeps running degraded and answers 503s', async () => {
     const endpoint = localDynamoDbConfig().endpoint;
     const table = uniqueTableName('cli-missing');
-    const gateway = await startGatewayProcess(['--dev', '--dynamodb-table', table, '--dynamodb-endpoint', endpoint, '--dynamodb-region', 'eu-west-3'], {
+    const dataDir = tempDir();
+    const gateway = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, '--dynamodb-table', table, '--dynamodb-endpoint', endpoint, '--dynamodb-region', 'eu-west-3'], {
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     });
@@ -89,6 +91,7 @@ describe('the local server started on a DynamoDB table that does not exist', () 
     } finally {
       gateway.child.kill('SIGTERM');
       await gateway.exited;
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
@@ -100,7 +103,7 @@ describe('a durable queue whose disk is full', () => {
 
   beforeAll(async () => {
     target = await TestTarget.start();
-    const dataDir = (await import('../support/gateway')).tempDir();
+    const dataDir = tempDir();
     gw = await startTestGateway({
       dataDir,
       healthBackoff,
