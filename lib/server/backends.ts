@@ -6,7 +6,10 @@ import type { Logger } from '../logger';
 import type { RegistryStore } from '../registry/store';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { SqliteStore } from '../stores/sqlite';
+import type { ConfigAccessOptions } from '../http/config-access';
 import type { CliOptions } from './cli';
+import type { Plugin } from '../plugins/plugin';
+import type { GatewayOptions } from './gateway';
 
 /** The registry store the command line asks for: a shared DynamoDB table, or the embedded store. */
 export function openStore(options: CliOptions): RegistryStore {
@@ -43,4 +46,44 @@ export function openQueue(options: CliOptions, logger: Logger): SqsDelivery | un
   if (!deadLetterQueueUrl) return { queue };
   const deadLetters = new SqsDeadLetters({ sqs: new SqsApi({ queueUrl: deadLetterQueueUrl, ...connection }), deadLetterQueueUrl, queueUrl });
   return { queue, deadLetters };
+}
+
+/** The gateway's options from the command line; `deliveriesFile` names this process's delivery database in a cluster. */
+export function gatewayOptionsOf(
+  options: CliOptions,
+  configAccess: ConfigAccessOptions,
+  logger: Logger,
+  sqs: SqsDelivery | undefined,
+  { deliveriesFile, plugins = [] }: { deliveriesFile?: string; plugins?: readonly Plugin[] } = {},
+): GatewayOptions {
+  return {
+    store: openStore(options),
+    logger,
+    host: options.host,
+    eventsPort: options.eventsPort,
+    configPort: options.configPort,
+    workers: options.workers,
+    workersBacklog: options.workersBacklog,
+    eventsBodyLimit: options.eventsBodyLimit,
+    delivery: sqs
+      ? { mode: 'queue', queue: sqs.queue, ...(sqs.deadLetters ? { deadLetters: sqs.deadLetters } : {}) }
+      : options.delivery === 'durable'
+        ? {
+            mode: 'durable',
+            dataDir: options.embedDataDir,
+            defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds },
+            ...(deliveriesFile ? { file: deliveriesFile } : {}),
+          }
+        : { mode: 'memory' },
+    configBodyLimit: options.configBodyLimit,
+    maxHeaderSize: options.maxHeaderSize,
+    maxRecordsPerSpace: options.maxRecordsPerSpace,
+    targetTimeoutMs: options.targetTimeoutMs,
+    configAccess,
+    targetNetworks: { allowNetworks: options.allowTargetNetworks, allowPrivate: options.allowPrivateTargets, allowLoopback: options.dev },
+    ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
+    ...(options.configTls ? { configTls: options.configTls } : {}),
+    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs } : {}),
+    ...(plugins.length > 0 ? { plugins, pluginTimeoutMs: options.pluginTimeoutMs } : {}),
+  };
 }

@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { InProcessQueue } from '../delivery/in-process';
 import type { DeadLetters, DeliveryQueue, RetryPolicy } from '../delivery/queue';
 import type { Backoff } from '../delivery/retry';
@@ -63,11 +64,24 @@ export interface GatewayOptions {
   /** Plugins reacting to system events, in order (`--plugin`), and the longest wait for a sync one (default 1000 ms). */
   plugins?: readonly Plugin[];
   pluginTimeoutMs?: number;
+  /**
+   * Which APIs this process serves: both (the default), or one of them in a cluster (`--processes`):
+   * workers serve the Events API and deliver, the primary serves the Config API.
+   */
+  role?: 'all' | 'events' | 'config';
+  /** Config role: the dead letters of every worker's queue (the queue itself runs in the workers). */
+  deadLetters?: DeadLetters;
+  /** Config role: awaited after a Config API request changed the registry, before it is answered. */
+  afterConfigWrite?: () => Promise<void>;
+  /** Config role: the metrics of every process, given this process's own as JSON. */
+  aggregateMetrics?: (own: MetricObjectWithValues<MetricValue<string>>[]) => Promise<{ contentType: string; body: string }>;
+  /** The activity feed the live tails read (a cluster's primary passes one that relays its workers'). */
+  activity?: ActivityFeed;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
 export type DeliveryOptions =
-  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff }
+  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff; file?: string }
   | { mode: 'memory' }
   | { mode: 'queue'; queue: DeliveryQueue; deadLetters?: DeadLetters };
 
@@ -79,6 +93,16 @@ export interface RunningGateway {
   configUrl: string;
   /** Stops accepting, finishes in-flight requests and queued deliveries, closes the store. */
   close(): Promise<void>;
+  /** Marks the routing table stale: another process changed the registry. */
+  invalidateRouting(): void;
+  /** Looks for deliveries put back on disk by another process (a dead-letter replay of `added` deliveries). */
+  wakeDeliveries(added: number): void;
+  /** Hears of every change the Config API makes to the registry. */
+  onRegistryChange(listener: () => void): void;
+  /** This process's metrics, for a cluster's aggregation. */
+  metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+  /** What happens here, for the live tails (a cluster's worker relays it to the primary). */
+  activity: ActivityFeed;
 }
 
 const MB = 1024 * 1024;
@@ -138,20 +162,76 @@ function warnAboutAccess(access: ConfigAccess, options: ConfigAccessOptions | un
 /** The composition root of the local server: wires store, registry, routing, delivery and both APIs. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { store, logger } = options;
+  const role = options.role ?? 'all';
   const host = options.host ?? '127.0.0.1';
-  const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
+  const headerLimit = options.maxHeaderSize ?? 16 * 1024;
+  const activity = options.activity ?? new ActivityFeed();
+  const events = role === 'config' ? undefined : startEvents(options, metrics, activity);
+  const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
+  if (events) registry.onChange(() => events.routing.invalidate());
+  const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
+  const tails = role === 'events' ? undefined : new LiveTails({ feed: activity, access, logger, ...options.tail });
+
+  const eventsServer = events ? createServer(options.eventsTls, nodeListener((req) => events.router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit) : undefined;
+  let configServer: Server | undefined;
+  if (tails) {
+    warnAboutAccess(access, options.configAccess, logger);
+    const configListener = nodeListener(configHandler(options, access, registry, metrics, events), { bodyLimit: options.configBodyLimit ?? MB, logger });
+    configServer = createServer(
+      options.configTls,
+      (req, res) => {
+        if (!tails.handles(req, res)) configListener(req, res);
+      },
+      headerLimit,
+    );
+  }
+  const eventsPort = eventsServer ? await listen(eventsServer, options.eventsPort, host) : options.eventsPort;
+  const configPort = configServer ? await listen(configServer, options.configPort, host) : options.configPort;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const scheme = (tls?: TlsFiles) => (tls ? 'https' : 'http');
+
+  let closing: Promise<void> | undefined;
+  return {
+    eventsPort,
+    configPort,
+    eventsUrl: `${scheme(options.eventsTls)}://${urlHost}:${eventsPort}`,
+    configUrl: `${scheme(options.configTls)}://${urlHost}:${configPort}`,
+    close: () =>
+      (closing ??= (async () => {
+        tails?.closeAll();
+        await Promise.all([eventsServer && closeServer(eventsServer), configServer && closeServer(configServer)]);
+        if (events) {
+          await events.queue.drain();
+          // Deps given by the caller are the caller's to close.
+          if (!options.providers) await events.providerDeps.close();
+        }
+        await store.close();
+      })()),
+    invalidateRouting: () => events?.routing.invalidate(),
+    wakeDeliveries: (added) => events?.durable?.wake(added),
+    onRegistryChange: (listener) => registry.onChange(listener),
+    activity,
+    metricsJson: async () => {
+      if (events) metrics.setBacklog(events.queue.backlog());
+      return metrics.registry.getMetricsAsJSON();
+    },
+  };
+}
+
+/** The Events API's side: providers, routing table, delivery queue and router. */
+function startEvents(options: GatewayOptions, metrics: PrometheusMetrics, activity: ActivityFeed) {
+  const { store, logger } = options;
   const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
   const providers = new ProviderCache(allProviderFactories(providerDeps));
   const refresh = options.registryRefreshMs;
   const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
-  registry.onChange(() => routing.invalidate());
   const delivery = options.delivery ?? { mode: 'memory' };
-  const activity = new ActivityFeed();
   const durable =
     delivery.mode === 'durable'
       ? new DurableQueue({
           dataDir: delivery.dataDir,
+          ...(delivery.file ? { file: delivery.file } : {}),
           workers: options.workers,
           logger,
           metrics,
@@ -170,45 +250,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
   const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
   queue.start(announcedDeliveries(router.deliver, activity));
-  const renderMetrics = () => {
-    metrics.setBacklog(queue.backlog());
+  return { providerDeps, routing, durable, queue, deadLetters, router };
+}
+
+/** The Config API's handler, behind its access keys; with `afterConfigWrite`, a write is answered once it ran. */
+function configHandler(options: GatewayOptions, access: ConfigAccess, registry: RegistryService, metrics: PrometheusMetrics, events: ReturnType<typeof startEvents> | undefined) {
+  const { logger } = options;
+  const ownMetrics = () => {
+    if (events) metrics.setBacklog(events.queue.backlog());
     return metrics.render();
   };
+  const aggregate = options.aggregateMetrics;
+  const renderMetrics = aggregate ? async () => aggregate(await metrics.registry.getMetricsAsJSON()) : ownMetrics;
+  const deadLetters = options.deadLetters ?? events?.deadLetters;
   const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
-  const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
-  warnAboutAccess(access, options.configAccess, logger);
-  const handleConfig = withConfigAccess((req) => configApi.handle(req), access);
-  const tails = new LiveTails({ feed: activity, access, logger, ...options.tail });
-
-  const headerLimit = options.maxHeaderSize ?? 16 * 1024;
-  const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit);
-  const configListener = nodeListener(handleConfig, { bodyLimit: options.configBodyLimit ?? MB, logger });
-  const configServer = createServer(
-    options.configTls,
-    (req, res) => {
-      if (!tails.handles(req, res)) configListener(req, res);
-    },
-    headerLimit,
-  );
-  const eventsPort = await listen(eventsServer, options.eventsPort, host);
-  const configPort = await listen(configServer, options.configPort, host);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const scheme = (tls?: TlsFiles) => (tls ? 'https' : 'http');
-
-  let closing: Promise<void> | undefined;
-  return {
-    eventsPort,
-    configPort,
-    eventsUrl: `${scheme(options.eventsTls)}://${urlHost}:${eventsPort}`,
-    configUrl: `${scheme(options.configTls)}://${urlHost}:${configPort}`,
-    close: () =>
-      (closing ??= (async () => {
-        tails.closeAll();
-        await Promise.all([closeServer(eventsServer), closeServer(configServer)]);
-        await queue.drain();
-        // Deps given by the caller are the caller's to close.
-        if (!options.providers) await providerDeps.close();
-        await store.close();
-      })()),
-  };
+  const afterWrite = options.afterConfigWrite;
+  if (!afterWrite) return withConfigAccess((req) => configApi.handle(req), access);
+  let changes = 0;
+  registry.onChange(() => changes++);
+  return withConfigAccess(async (req) => {
+    const before = changes;
+    const response = await configApi.handle(req);
+    if (changes !== before) await afterWrite();
+    return response;
+  }, access);
 }
