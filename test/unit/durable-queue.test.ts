@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DeliveryFailure, type Delivery } from '../../lib/delivery/queue';
-import { mayRetry, retryDelayMs } from '../../lib/delivery/retry';
+import { DEFAULT_BACKOFF, DEFAULT_RETRY, mayRetry, retryDelayMs } from '../../lib/delivery/retry';
 import { DurableQueue } from '../../lib/delivery/sqlite';
 import { noMetrics } from '../../lib/gateway/metrics';
 import { silentLogger } from '../../lib/logger';
@@ -31,6 +31,17 @@ describe('retry policy', () => {
     expect(mayRetry(policy, 2, 0, 1000)).toBe(true);
     expect(mayRetry(policy, 3, 0, 1000)).toBe(false);
     expect(mayRetry(policy, 1, 0, 61_000)).toBe(false);
+    expect(mayRetry(policy, 1, 1000, 60_999)).toBe(true);
+    expect(mayRetry(policy, 1, 1000, 61_000)).toBe(false);
+  });
+
+  it('by default retries 30 times within a day, from about a second up to five minutes apart', () => {
+    expect(DEFAULT_RETRY).toEqual({ maxAttempts: 30, maxAgeSeconds: 86_400 });
+    expect(DEFAULT_BACKOFF).toEqual({ baseMs: 1000, capMs: 300_000 });
+    expect([1, 10].map((a) => retryDelayMs(a, undefined, () => 1))).toEqual([1000, 300_000]);
+    const delay = retryDelayMs(1);
+    expect(delay).toBeGreaterThanOrEqual(500);
+    expect(delay).toBeLessThanOrEqual(1000);
   });
 });
 
