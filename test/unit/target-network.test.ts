@@ -219,7 +219,8 @@ describe('the target network policy', () => {
 
     it('keeps connections alive', () => {
       const { httpAgent, httpsAgent } = guardedNodeAgents();
-      expect([httpAgent.keepAlive, httpsAgent.keepAlive]).toEqual([true, true]);
+      const keepAlive = (agent: object) => (agent as { keepAlive?: boolean }).keepAlive;
+      expect([keepAlive(httpAgent), keepAlive(httpsAgent)]).toEqual([true, true]);
     });
 
     it('refuse an address literal or a name that resolves to a refused address, before connecting', async () => {
