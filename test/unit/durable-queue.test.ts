@@ -160,7 +160,8 @@ describe('DurableQueue accepting deliveries', () => {
 
   it('rejects an enqueue whose commit fails, and never delivers it', async () => {
     const dir = newDir();
-    const queue = open(dir);
+    const errors: Array<[object, string | undefined]> = [];
+    const queue = new DurableQueue({ dataDir: dir, workers: 1, logger: { ...silentLogger, error: (obj, msg) => errors.push([obj, msg]) }, metrics: noMetrics });
     const seen: string[] = [];
     queue.start(async (d) => {
       seen.push(d.deliveryId);
@@ -173,6 +174,7 @@ describe('DurableQueue accepting deliveries', () => {
       (err: unknown) => (err as { code?: string }).code,
     );
     expect(await refused).toBe('SQLITE_BUSY');
+    expect(errors).toEqual([[{ err: expect.objectContaining({ code: 'SQLITE_BUSY' }) }, 'could not write deliveries; retrying their outcomes']]);
     blocker.exec('COMMIT');
     blocker.close();
     // The next delivery goes through the same single worker: once it is delivered, the refused one would have been too.
@@ -336,6 +338,33 @@ describe('DurableQueue retries, dead letters and metrics', () => {
     await eventually(async () => (done === 5 ? true : undefined), 'five deliveries');
     expect(most).toBe(2);
     await queue.drain();
+  });
+
+  it('schedules a retry by its backoff: the one given, or about a second by default', async () => {
+    const nextRetry = async (backoff?: { baseMs: number; capMs: number }) => {
+      const dir = tempDir('eg-queue-');
+      dirs.push(dir);
+      const queue = new DurableQueue({ dataDir: dir, workers: 1, logger: silentLogger, metrics: noMetrics, ...(backoff ? { backoff } : {}) });
+      let failedAt = 0;
+      queue.start(async () => {
+        failedAt = Date.now();
+        throw new Error('down');
+      });
+      await queue.enqueue([delivery('b')]);
+      const reader = new Database(join(dir, 'deliveries.db'), { readonly: true });
+      const row = await eventually(
+        async () => reader.prepare<[], { attempts: number; next_at: number }>("SELECT attempts, next_at FROM deliveries WHERE id = 'b' AND attempts = 1").get(),
+        'the first retry written',
+      );
+      reader.close();
+      await queue.drain();
+      return row.next_at - failedAt;
+    };
+    const byDefault = await nextRetry();
+    expect(byDefault).toBeGreaterThanOrEqual(500);
+    // The delay is counted from the moment the failure is handled, a moment after failedAt.
+    expect(byDefault).toBeLessThan(1500);
+    expect(await nextRetry({ baseMs: 60_000, capMs: 60_000 })).toBeGreaterThanOrEqual(30_000);
   });
 
   it('takes an empty enqueue as nothing to do', async () => {
