@@ -89,4 +89,15 @@ describe('PathTree.fits and find', () => {
     expect(tree.find('/files/*other')).toBeUndefined();
     expect(tree.find('/users')).toBeUndefined();
   });
+
+  it('fits new parameters and wildcards under a route that has no children yet', () => {
+    const tree = treeWith('/a');
+    expect(tree.fits('/a/:id')).toBe(true);
+    expect(tree.fits('/a/*rest')).toBe(true);
+    expect(tree.find('/a/:id')).toBeUndefined();
+    expect(tree.find('/*rest')).toBeUndefined();
+    tree.add('/a/*rest', '/a/*rest');
+    expect(tree.match('/a/x/y')).toEqual({ value: '/a/*rest', params: { rest: 'x/y' } });
+  });
 });
+
