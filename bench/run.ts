@@ -28,17 +28,20 @@ interface Row {
   note?: string;
 }
 
-function spawnAndReadFirstLine(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; line: string }> {
+/** Starts a process and resolves with the first line of its output that `wanted` accepts (any line by default). */
+function spawnAndReadFirstLine(args: string[], env: NodeJS.ProcessEnv = {}, wanted: (line: string) => boolean = () => true): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let buffer = '';
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString();
-      const newline = buffer.indexOf('\n');
-      if (newline === -1) return;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      const line = lines.find(wanted);
+      if (line === undefined) return;
       child.stdout?.off('data', onData);
       child.stdout?.resume();
-      resolve({ child, line: buffer.slice(0, newline) });
+      resolve({ child, line });
     };
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
@@ -151,7 +154,7 @@ async function startGateway(targetUrl: string, processes: number): Promise<Gatew
     '--max-records-per-space=1000000',
     ...(processes > 1 ? [`--processes=${processes}`] : []),
     ...(process.env.BENCH_GATEWAY_ARGS ?? '').split(' ').filter(Boolean),
-  ], { EVENT_GATEWAY_ACCESS_KEYS: BENCH_KEY });
+  ], { EVENT_GATEWAY_ACCESS_KEYS: BENCH_KEY }, (line) => line.includes('"events"'));
   const urls = JSON.parse(started.line) as { events: string; config: string };
   const config = `${urls.config}/v1/spaces/default`;
   await json('POST', `${config}/eventtypes`, { name: 'http.request' });

@@ -11,6 +11,8 @@ import type { TargetNetworkPolicy } from '../providers/target-network';
 import { TrackedStore } from '../registry/tracked-store';
 import { DynamoDbStore } from '../stores/dynamodb';
 import { JsonLogger, logLevel } from './logger';
+import { PluginHost } from '../plugins/host';
+import type { Plugin } from '../plugins/plugin';
 
 /** Everything the Lambda handlers are configured with, read once from the environment. */
 export interface AwsConfig {
@@ -35,6 +37,8 @@ export interface AwsConfig {
   configKeysTtlMs?: number;
   /** A local Secrets Manager stand-in (EG_SECRETS_MANAGER_ENDPOINT). */
   secretsManagerEndpoint?: string;
+  /** Longest wait for a sync plugin's reaction, in ms (EG_PLUGIN_TIMEOUT_MS, default 1000). */
+  pluginTimeoutMs?: number;
   /** Which addresses targets may have beyond public ones (EG_ALLOW_TARGET_NETWORKS, EG_ALLOW_PRIVATE_TARGETS). */
   targetNetworks: TargetNetworkPolicy;
 }
@@ -59,6 +63,7 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
     ...(env.EG_CONFIG_KEYS_SECRET ? { configKeysSecret: env.EG_CONFIG_KEYS_SECRET } : {}),
     ...(Number(env.EG_CONFIG_KEYS_TTL_MS) >= 0 && env.EG_CONFIG_KEYS_TTL_MS ? { configKeysTtlMs: Number(env.EG_CONFIG_KEYS_TTL_MS) } : {}),
     ...(env.EG_SECRETS_MANAGER_ENDPOINT ? { secretsManagerEndpoint: env.EG_SECRETS_MANAGER_ENDPOINT } : {}),
+    ...(env.EG_PLUGIN_TIMEOUT_MS ? { pluginTimeoutMs: Number(env.EG_PLUGIN_TIMEOUT_MS) } : {}),
     targetNetworks: {
       allowNetworks: (env.EG_ALLOW_TARGET_NETWORKS ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
       allowPrivate: env.EG_ALLOW_PRIVATE_TARGETS === 'true',
@@ -69,6 +74,8 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
 /** Where the handlers' EMF lines go; stdout unless a test collects them. */
 export interface ComposeOptions {
   emfSink?: EmfSink;
+  /** Plugins bundled into the handler (the stack's `plugins`, see lib/infra/plugin-entry.ts). */
+  plugins?: readonly Plugin[];
 }
 
 /** What every handler shares: a logger, metrics, the registry store. */
@@ -97,8 +104,18 @@ export function composeRouter(config: AwsConfig, options: ComposeOptions, connec
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
   const sqs = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
   const queue = new TrackedQueue(sqs, new DependencyHealth({ name: 'queue', logger: base.logger, description: 'the SQS delivery queue' }));
-  const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger });
+  const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger, ...pluginsOf(config, options, base) });
   return { ...base, router };
+}
+
+/**
+ * The plugin host of a handler, when it has plugins. Async reactions are awaited before the handler
+ * returns: Lambda freezes whatever still runs after that.
+ */
+function pluginsOf(config: AwsConfig, options: ComposeOptions, base: { logger: JsonLogger; metrics: EmfMetrics }): { plugins?: PluginHost } {
+  if (!options.plugins?.length) return {};
+  const timeoutMs = config.pluginTimeoutMs !== undefined && Number.isInteger(config.pluginTimeoutMs) && config.pluginTimeoutMs > 0 ? config.pluginTimeoutMs : 1000;
+  return { plugins: new PluginHost(options.plugins, { timeoutMs, logger: base.logger, metrics: base.metrics, trackAsync: true }) };
 }
 
 /**

@@ -36,6 +36,8 @@ export interface DurableQueueOptions {
   onDeadLettered?: (delivery: Delivery, attempts: number, error: string) => void;
   /** Deliveries held in memory, ready for a worker; the rest wait on disk. */
   memoryLimit?: number;
+  /** The database file's name in `dataDir` (default deliveries.db); each process of a cluster has its own. */
+  file?: string;
   /** Called with the database once opened (the fault-injection tests fill the "disk" with `max_page_count`). */
   onOpen?: (db: Database.Database) => void;
   /** The circuit breaker per target (see CircuitBreakers); `false` turns it off. */
@@ -132,7 +134,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
 
   constructor(private readonly options: DurableQueueOptions) {
     mkdirSync(options.dataDir, { recursive: true });
-    this.db = new Database(join(options.dataDir, 'deliveries.db'));
+    this.db = new Database(join(options.dataDir, options.file ?? 'deliveries.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // Rows live for milliseconds (insert, deliver, delete): checkpoint (and fsync) every ~40 MB of WAL
@@ -235,11 +237,22 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     const changes = deliveryId
       ? this.sql.replayOne.run({ now, space, id: deliveryId }).changes
       : this.sql.replayAll.run({ now, space }).changes;
-    this.pending += changes;
+    this.wake(changes);
+    return changes;
+  }
+
+  /**
+   * Looks on disk for due deliveries: after a replay here, or by another process (in a cluster the
+   * primary answers the dead-letter endpoints on every worker's file and then wakes its worker).
+   * `added` says how many deliveries became pending. Does nothing in a queue that was never started
+   * (the primary's view of a worker's file).
+   */
+  wake(added: number): void {
+    if (!this.handler) return;
+    this.pending += added;
     this.moreOnDisk = true;
     this.fetchDue();
     this.pump();
-    return changes;
   }
 
   async remove(space: string, deliveryId?: string): Promise<number> {

@@ -142,16 +142,17 @@ function hasBinaryHeaders(req: IncomingRequest): boolean {
 }
 
 function binaryEvent(req: IncomingRequest, contentType: string | undefined): CloudEventV01 {
-  const h = (name: string) => headerValue(req.headers, name);
+  // Absent optional headers read as '', which `optional` leaves out.
+  const h = (name: string) => headerValue(req.headers, name) ?? '';
   const extensions: Record<string, unknown> = {};
   for (const name of Object.keys(req.headers)) {
     if (name.startsWith('ce-x-')) extensions[name.slice(5)] = h(name);
   }
   const event: CloudEventV01 = {
-    eventType: h('ce-eventtype') ?? '',
-    cloudEventsVersion: h('ce-cloudeventsversion') ?? '',
-    source: h('ce-source') ?? '',
-    eventID: h('ce-eventid') ?? '',
+    eventType: h('ce-eventtype'),
+    cloudEventsVersion: h('ce-cloudeventsversion'),
+    source: h('ce-source'),
+    eventID: h('ce-eventid'),
     ...optional('eventTypeVersion', h('ce-eventtypeversion')),
     ...optional('eventTime', h('ce-eventtime')),
     ...optional('schemaURL', h('ce-schemaurl')),

@@ -35,7 +35,7 @@ interface StoredKey {
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const MIN_KEY_LENGTH = 16;
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /**
  * Parses access keys from JSON: an array of entries, or `{"keys": [...]}`; an entry is a key string

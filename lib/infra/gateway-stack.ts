@@ -17,6 +17,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SQS_MAX_MESSAGE_BYTES } from '../delivery/sqs-message';
 import { GatewayFunction } from './gateway-function';
+import { handlerEntry } from './plugin-entry';
 import { denyInvoking, targetStatements, type TargetAccess, type TargetScope, type TargetTag } from './targets';
 
 export type { TargetScope, TargetTag } from './targets';
@@ -67,6 +68,13 @@ export interface EventGatewayStackProps extends StackProps {
   alarmEmail?: string;
   /** Further alarm actions, beside the topic. */
   alarmActions?: IAlarmAction[];
+  /**
+   * Plugin entry files (TypeScript or JavaScript, paths from the working directory), bundled into the
+   * Events API and worker handlers, where they react as with `--plugin` (`-c plugins=a.ts,b.ts`).
+   */
+  plugins?: string[];
+  /** Longest wait for a sync plugin's reaction, in ms (default 1000). */
+  pluginTimeoutMs?: number;
 }
 
 /** API Gateway's integration timeout is 30 s: the Events and Config API handlers end before it (see GatewayFunction). */
@@ -131,7 +139,7 @@ export class EventGatewayStack extends Stack {
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       environment: { EG_VERSION_CHECK_MS: String(props.versionCheckMs ?? 3000) },
     };
-    const events = new GatewayFunction(this, 'EventsHandler', { ...common, entry: join(FUNCTIONS_DIR, 'events.ts'), description: 'Event Gateway: Events API', timeout: HTTP_HANDLER_TIMEOUT })
+    const events = new GatewayFunction(this, 'EventsHandler', { ...common, entry: handlerEntry('events', props.plugins), description: 'Event Gateway: Events API', timeout: HTTP_HANDLER_TIMEOUT })
       .bindRegistry(this.table, 'read')
       .bindDeliveryQueue(this.queue);
     const config = new GatewayFunction(this, 'ConfigHandler', { ...common, entry: join(FUNCTIONS_DIR, 'config.ts'), description: 'Event Gateway: Config API', timeout: HTTP_HANDLER_TIMEOUT })
@@ -141,7 +149,7 @@ export class EventGatewayStack extends Stack {
     if (isKeyMode(protection)) this.configKeysSecret = config.bindConfigKeys(keysSecret(this, protection.accessKeys));
     const worker = new GatewayFunction(this, 'Worker', {
       ...common,
-      entry: join(FUNCTIONS_DIR, 'worker.ts'),
+      entry: handlerEntry('worker', props.plugins),
       description: 'Event Gateway: async delivery worker',
       timeout: WORKER_TIMEOUT,
     })
@@ -149,6 +157,7 @@ export class EventGatewayStack extends Stack {
       // The worker emits system events (function.invoked …), which are deliveries of their own.
       .bindDeliveryQueue(this.queue)
       .bindDeadLetterTarget(this.deadLetterQueue);
+    if (props.plugins?.length) for (const fn of [events, worker]) fn.addEnvironment('EG_PLUGIN_TIMEOUT_MS', String(props.pluginTimeoutMs ?? 1000));
     worker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: props.workerMaxConcurrency ?? 20 }));
     // Sync subscribers and authorizers are called by the Events API handler, async ones by the worker.
     this.targetAccess = {

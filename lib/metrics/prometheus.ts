@@ -107,6 +107,8 @@ export class PrometheusMetrics implements GatewayMetrics {
         help: `Registered ${kind} records per space.`,
         labelNames: ['space'],
         registers,
+        // In a cluster every process reads the same store: the aggregate takes the first (the primary's), not the sum.
+        aggregator: 'first',
         async collect() {
           this.reset();
           const counts = new Map<string, number>();

@@ -64,49 +64,38 @@ const SPECIAL_NETWORKS: ReadonlyArray<readonly [string, AddressCategory]> = [
 
 const special = SPECIAL_NETWORKS.map(([cidr, category]) => ({ network: parseCidr(cidr), category }));
 
-function parseV4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+// The two below read addresses that `isIP` has accepted, so they need not check the syntax again.
+
+function v4Value(address: string): bigint {
+  return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(part), 0n);
 }
 
-function parseV6(text: string): bigint | undefined {
-  let s = text.split('%')[0] ?? '';
-  const lastColon = s.lastIndexOf(':');
-  const tail = s.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const v4 = parseV4(tail);
-    if (v4 === undefined) return undefined;
-    s = `${s.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+/** Groups left of `::`, zeros for what it stands for, groups right of it; an IPv4 tail is two groups. */
+function v6Value(address: string): bigint {
+  let text = address;
+  if (text.includes('.')) {
+    const lastColon = text.lastIndexOf(':');
+    const v4 = v4Value(text.slice(lastColon + 1));
+    text = `${text.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
   }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const rest = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 0) return undefined;
-  const groups = [...head, ...Array<string>(missing).fill('0'), ...rest];
-  let value = 0n;
-  for (const group of groups) {
-    if (!/^[0-9a-f]{1,4}$/i.test(group)) return undefined;
-    value = (value << 16n) | BigInt(parseInt(group, 16));
-  }
-  return value;
+  const [head, rest] = text.split('::') as [string, string?];
+  const headGroups = head === '' ? [] : head.split(':');
+  const restGroups = rest ? rest.split(':') : [];
+  const zeros = Array<string>(8 - headGroups.length - restGroups.length).fill('0');
+  return [...headGroups, ...zeros, ...restGroups].reduce((acc, group) => (acc << 16n) | BigInt(`0x${group}`), 0n);
 }
 
 /**
  * An address as a number; IPv6 forms that carry an IPv4 address (mapped `::ffff:a.b.c.d`, NAT64
  * `64:ff9b::/96`, the old compatible `::a.b.c.d`) become that IPv4 address, so they meet its rules.
+ * A zone (`%eth0`) is dropped from IPv6 addresses; an IPv4 address has none.
  */
 export function parseIp(text: string): Ip | undefined {
-  const family = isIP(text.split('%')[0] ?? '');
-  if (family === 4) {
-    const value = parseV4(text);
-    return value === undefined ? undefined : { v6: false, value };
-  }
+  const [address, zone] = text.split('%') as [string, string?];
+  const family = isIP(address);
+  if (family === 4) return zone === undefined ? { v6: false, value: v4Value(address) } : undefined;
   if (family !== 6) return undefined;
-  const value = parseV6(text);
-  if (value === undefined) return undefined;
+  const value = v6Value(address);
   const high = value >> 32n;
   const low = value & 0xffffffffn;
   if (high === 0xffffn || high === 0x64ff9b0000000000000000n || (high === 0n && low > 1n)) return { v6: false, value: low };
@@ -114,14 +103,15 @@ export function parseIp(text: string): Ip | undefined {
 }
 
 function parseCidr(cidr: string): Network {
-  const [address = '', bitsText] = cidr.trim().split('/');
+  const [address, bitsText] = cidr.trim().split('/') as [string, string?];
   const ip = parseIp(address);
   if (!ip) throw new Error(`"${cidr}" is not an IP network`);
   const width = ip.v6 ? 128 : 32;
   // A mapped IPv6 network (::ffff:10.0.0.0/104) became IPv4: its prefix shrinks by 96 bits.
   const declaredWidth = isIP(address) === 6 ? 128 : 32;
-  const bits = bitsText === undefined ? width : Number(bitsText) - (declaredWidth - width);
-  if (!/^\d*$/.test(bitsText ?? '') || !Number.isInteger(bits) || bits < 0 || bits > width) throw new Error(`"${cidr}" has an invalid prefix length`);
+  // Digits only: an empty prefix ("10.0.0.0/") must not read as /0, which would allow every address.
+  const bits = bitsText === undefined ? width : /^\d+$/.test(bitsText) ? Number(bitsText) - (declaredWidth - width) : NaN;
+  if (!Number.isInteger(bits) || bits < 0 || bits > width) throw new Error(`"${cidr}" has an invalid prefix length`);
   return { ...ip, bits };
 }
 

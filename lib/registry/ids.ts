@@ -13,7 +13,7 @@ export function escapePath(path: string): string {
       out += char;
       continue;
     }
-    for (const byte of Buffer.from(char, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+    for (const byte of Buffer.from(char)) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
 }
@@ -27,7 +27,7 @@ export function subscriptionId(s: { type: SubscriptionType; eventType: string; f
     s.type === 'async'
       ? [s.type, s.eventType, s.functionId, escapePath(s.path), s.method]
       : [s.type, s.eventType, escapePath(s.path), s.method];
-  return Buffer.from(parts.join(','), 'utf8').toString('base64url');
+  return Buffer.from(parts.join(',')).toString('base64url');
 }
 
 /** The CORS configuration ID: the method followed by the escaped path, e.g. `GET%2Fusers`. */

@@ -43,17 +43,29 @@ export class SpacedPathIndex<T> {
 
   /** Every space's match for a path, lowest rank first; empty when none. */
   match(path: string): ReadonlyArray<SpacedMatch<T>> {
-    let found: Array<SpacedMatch<T>> | undefined;
+    return this.matchAs(path, (entry, params) => ({ ...entry, params }));
+  }
+
+  /** Every space's match for a path, lowest rank first, each made by `make` (one object per match on the hot path). */
+  matchAs<R>(path: string, make: (entry: SpacedValue<T>, params: Record<string, string>) => R): readonly R[] {
+    let first: { entries: Array<SpacedValue<T>>; params: Record<string, string> } | undefined;
+    let more: Array<{ entry: SpacedValue<T>; params: Record<string, string> }> | undefined;
     for (const layer of this.layers) {
       const match = layer.match(path);
       if (!match) continue;
-      found ??= [];
-      for (const entry of match.value) found.push({ ...entry, params: match.params });
+      if (!first) {
+        first = { entries: match.value, params: match.params };
+        continue;
+      }
+      more ??= [];
+      for (const entry of match.value) more.push({ entry, params: match.params });
     }
-    if (!found) return NO_MATCHES;
-    // Lists are sorted within a layer; several layers matching (cross-space conflicts) need a merge.
-    if (found.length > 1) found.sort((a, b) => a.rank - b.rank);
-    return found;
+    if (!first) return NO_MATCHES;
+    const { entries, params } = first;
+    if (!more) return entries.map((entry) => make(entry, params));
+    // Several layers matched (spaces with conflicting routes): merge by rank. Lists are sorted within a layer.
+    const all = [...entries.map((entry) => ({ entry, params })), ...more].sort((a, b) => a.entry.rank - b.entry.rank);
+    return all.map((m) => make(m.entry, m.params));
   }
 
   /** How many path trees the index needed: 1 unless spaces registered conflicting routes. */
@@ -62,7 +74,7 @@ export class SpacedPathIndex<T> {
   }
 }
 
-const NO_MATCHES: ReadonlyArray<SpacedMatch<never>> = Object.freeze([]);
+const NO_MATCHES: readonly never[] = Object.freeze([]);
 
 function insertByRank<T>(list: Array<SpacedValue<T>>, entry: SpacedValue<T>): void {
   let i = list.length;

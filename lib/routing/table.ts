@@ -4,7 +4,7 @@ import { compileTransform, type CompiledTransform } from '../events/transform';
 import type { Provider } from '../providers/provider';
 import type { CorsConfig, EventType, FunctionRecord, RegistrySnapshot, Subscription } from '../registry/types';
 import { pathSegments } from './path-tree';
-import { SpacedPathIndex } from './spaced-index';
+import { SpacedPathIndex, type SpacedValue } from './spaced-index';
 
 /** A function ready to call: its record and its provider. */
 export interface RoutedFunction {
@@ -45,7 +45,13 @@ export type ProviderSource = (fn: FunctionRecord) => Provider;
 
 /** An async route's lookup key: exact path after normalisation. */
 function asyncKey(method: string, path: string, eventType: string): string {
-  return `${method} /${pathSegments(path).join('/')} ${eventType}`;
+  return `${method} ${normalisedPath(path)} ${eventType}`;
+}
+
+/** `/a//b/` as `/a/b`; a path already in that form (the usual case) is returned without splitting it. */
+function normalisedPath(path: string): string {
+  const plain = path.length === 1 ? path === '/' : path.charCodeAt(0) === 47 && path.charCodeAt(path.length - 1) !== 47 && !path.includes('//');
+  return plain ? path : `/${pathSegments(path).join('/')}`;
 }
 
 /** What a space holds that is looked up by space: its records and routes by ID, and system-event subscribers. */
@@ -193,9 +199,7 @@ export class RoutingTable {
    * Within a space paths never conflict (refused at registration), so each space has at most one.
    */
   syncRoutes(method: string, path: string, eventType: string): readonly SyncMatch[] {
-    const matches = this.sync.get(method)?.get(eventType)?.match(path);
-    if (!matches || matches.length === 0) return NO_SYNC;
-    return matches.map((m) => ({ space: m.space, route: m.value, params: m.params }));
+    return this.sync.get(method)?.get(eventType)?.matchAs(path, toSyncMatch) ?? NO_SYNC;
   }
 
   /** The async subscriptions of every space for an exact method, path and event type, by space. */
@@ -230,4 +234,8 @@ export class RoutingTable {
 }
 
 const NO_SYNC: readonly SyncMatch[] = Object.freeze([]);
+
+function toSyncMatch(entry: SpacedValue<Route>, params: Record<string, string>): SyncMatch {
+  return { space: entry.space, route: entry.value, params };
+}
 const NO_SPACES: readonly string[] = Object.freeze([]);

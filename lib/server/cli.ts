@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseNetworks } from '../providers/target-network';
 
@@ -41,6 +42,8 @@ export interface CliOptions {
   plugins: string[];
   /** Longest wait for a sync plugin's reaction, in ms. */
   pluginTimeoutMs: number;
+  /** Processes serving the Events API on the same port (node's cluster); 1 runs everything in one process. */
+  processes: number;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -75,6 +78,8 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
   --max-header-size <n>     largest request head of both APIs, in bytes (default 16384; beyond: 431)
   --max-records-per-space <n>  most event types, functions, subscriptions or CORS configs per space (default 1000)
   --target-timeout <ms>     time allowed for each call to a target (default 30000)
+  --processes <n|auto>      processes serving the Events API on the same port (default 1; auto: one per
+                            available CPU); the first process serves the Config API and restarts crashed ones
 
 Security (see README, "Security"):
   --config-keys-file <file> JSON access keys of the Config API (also: env EVENT_GATEWAY_ACCESS_KEYS);
@@ -206,6 +211,7 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         'registry-refresh-ms': { type: 'string' },
         plugin: { type: 'string', multiple: true },
         'plugin-timeout': { type: 'string' },
+        processes: { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -249,6 +255,7 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         registryRefreshMs: integer('registry-refresh-ms', values['registry-refresh-ms'], 2000, 0, 3_600_000),
         plugins: values.plugin ?? [],
         pluginTimeoutMs: integer('plugin-timeout', values['plugin-timeout'], 1000, 1, 600_000),
+        processes: values.processes === 'auto' ? availableParallelism() : integer('processes', values.processes, 1, 1, 256),
       },
     };
   } catch (err) {

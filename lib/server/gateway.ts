@@ -2,17 +2,18 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { InProcessQueue } from '../delivery/in-process';
 import type { DeadLetters, DeliveryQueue, RetryPolicy } from '../delivery/queue';
-import { TrackedQueue } from '../delivery/tracked-queue';
 import type { Backoff } from '../delivery/retry';
 import { DurableQueue, type DurableQueueOptions } from '../delivery/sqlite';
+import { TrackedQueue } from '../delivery/tracked-queue';
 import { ActivityFeed, announcedDeliveries } from '../gateway/activity';
 import { EventRouter } from '../gateway/router';
 import { PluginHost } from '../plugins/host';
 import type { Plugin } from '../plugins/plugin';
 import { RoutingCache } from '../gateway/routing-cache';
-import { DependencyHealth, gatewayStatus, type HealthBackoff } from '../health';
+import { DependencyHealth, gatewayStatus, type GatewayStatus, type HealthBackoff } from '../health';
 import { ConfigApi } from '../http/config-api';
 import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
@@ -66,6 +67,19 @@ export interface GatewayOptions {
   /** Plugins reacting to system events, in order (`--plugin`), and the longest wait for a sync one (default 1000 ms). */
   plugins?: readonly Plugin[];
   pluginTimeoutMs?: number;
+  /**
+   * Which APIs this process serves: both (the default), or one of them in a cluster (`--processes`):
+   * workers serve the Events API and deliver, the primary serves the Config API.
+   */
+  role?: 'all' | 'events' | 'config';
+  /** Config role: the dead letters of every worker's queue (the queue itself runs in the workers). */
+  deadLetters?: DeadLetters;
+  /** Config role: awaited after a Config API request changed the registry, before it is answered. */
+  afterConfigWrite?: () => Promise<void>;
+  /** Config role: the metrics of every process, given this process's own as JSON. */
+  aggregateMetrics?: (own: MetricObjectWithValues<MetricValue<string>>[]) => Promise<{ contentType: string; body: string }>;
+  /** The activity feed the live tails read (a cluster's primary passes one that relays its workers'). */
+  activity?: ActivityFeed;
   /** Names the registry store in logs when it is unavailable, e.g. `DynamoDB table "registry" (…)`. */
   registryDescription?: string;
   /** Backoff of the background retries of an unavailable registry or queue (default 250 ms doubling to 10 s). */
@@ -74,7 +88,15 @@ export interface GatewayOptions {
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
 export type DeliveryOptions =
-  | { mode: 'durable'; dataDir: string; defaultRetry?: RetryPolicy; backoff?: Backoff; onOpen?: DurableQueueOptions['onOpen']; circuitBreaker?: DurableQueueOptions['circuitBreaker'] }
+  | {
+      mode: 'durable';
+      dataDir: string;
+      defaultRetry?: RetryPolicy;
+      backoff?: Backoff;
+      file?: string;
+      onOpen?: DurableQueueOptions['onOpen'];
+      circuitBreaker?: DurableQueueOptions['circuitBreaker'];
+    }
   | { mode: 'memory' }
   | { mode: 'queue'; queue: DeliveryQueue; deadLetters?: DeadLetters };
 
@@ -86,6 +108,16 @@ export interface RunningGateway {
   configUrl: string;
   /** Stops accepting, finishes in-flight requests and queued deliveries, closes the store. */
   close(): Promise<void>;
+  /** Marks the routing table stale: another process changed the registry. */
+  invalidateRouting(): void;
+  /** Looks for deliveries put back on disk by another process (a dead-letter replay of `added` deliveries). */
+  wakeDeliveries(added: number): void;
+  /** Hears of every change the Config API makes to the registry. */
+  onRegistryChange(listener: () => void): void;
+  /** This process's metrics, for a cluster's aggregation. */
+  metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+  /** What happens here, for the live tails (a cluster's worker relays it to the primary). */
+  activity: ActivityFeed;
 }
 
 const MB = 1024 * 1024;
@@ -145,6 +177,7 @@ function warnAboutAccess(access: ConfigAccess, options: ConfigAccessOptions | un
 /** The composition root of the local server: wires store, registry, routing, delivery and both APIs. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { logger } = options;
+  const role = options.role ?? 'all';
   const host = options.host ?? '127.0.0.1';
   const backoff = options.healthBackoff ? { backoff: options.healthBackoff } : {};
   const registryHealth = new DependencyHealth({
@@ -156,74 +189,43 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(options.registryDescription ? { description: options.registryDescription } : {}),
     ...backoff,
   });
+  // Every use of the store goes through this: a failure is a 503 and marks the registry unavailable.
   const store = new TrackedStore(options.store, registryHealth);
-  const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
   const metrics = new PrometheusMetrics(store);
-  const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
-  const providers = new ProviderCache(allProviderFactories(providerDeps));
-  const refresh = options.registryRefreshMs;
-  const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
-  registry.onChange(() => routing.invalidate());
-  // Back from an outage: rebuild the table (others may have changed the registry meanwhile), without waiting for an event.
-  registryHealth.onRecovered(() => {
-    routing.invalidate();
-    void routing.warm();
-  });
-  const delivery = options.delivery ?? { mode: 'memory' };
-  const activity = new ActivityFeed();
-  const durable =
-    delivery.mode === 'durable'
-      ? new DurableQueue({
-          dataDir: delivery.dataDir,
-          workers: options.workers,
-          logger,
-          metrics,
-          defaultRetry: delivery.defaultRetry,
-          backoff: delivery.backoff,
-          onDeadLettered: (d, attempts, error) => {
-            if (!activity.listening) return;
-            const { space, eventType, eventId, functionId, subscriptionId, deliveryId } = d;
-            activity.publish({ kind: 'delivery.deadlettered', space, time: new Date().toISOString(), eventType, eventId, functionId, subscriptionId, deliveryId, attempt: attempts, error });
-          },
-          ...(delivery.onOpen ? { onOpen: delivery.onOpen } : {}),
-          ...(delivery.circuitBreaker !== undefined ? { circuitBreaker: delivery.circuitBreaker } : {}),
-        })
-      : undefined;
-  const queueHealth = new DependencyHealth({ name: 'queue', logger, ...(durable ? { probe: () => durable.probe() } : {}), ...backoff });
-  const queue = new TrackedQueue(
-    durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog })),
-    queueHealth,
-  );
-  const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
-  const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
-  const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
-  queue.start(announcedDeliveries(router.deliver, activity));
-  const renderMetrics = () => {
-    metrics.setBacklog(queue.backlog());
-    return metrics.render();
-  };
-  const status = () => gatewayStatus({ registry: registryHealth, queue: queueHealth });
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
-  const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
-  warnAboutAccess(access, options.configAccess, logger);
-  const handleConfig = withConfigAccess((req) => configApi.handle(req), access);
-  const tails = new LiveTails({ feed: activity, access, logger, ...options.tail });
-
   const headerLimit = options.maxHeaderSize ?? 16 * 1024;
-  const eventsServer = createServer(options.eventsTls, nodeListener((req) => router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit);
-  const configListener = nodeListener(handleConfig, { bodyLimit: options.configBodyLimit ?? MB, logger });
-  const configServer = createServer(
-    options.configTls,
-    (req, res) => {
-      if (!tails.handles(req, res)) configListener(req, res);
-    },
-    headerLimit,
-  );
-  const eventsPort = await listen(eventsServer, options.eventsPort, host);
-  const configPort = await listen(configServer, options.configPort, host);
+  const activity = options.activity ?? new ActivityFeed();
+  const events = role === 'config' ? undefined : startEvents(options, store, metrics, activity);
+  const registry = new RegistryService(store, { maxRecordsPerSpace: options.maxRecordsPerSpace ?? 1000 });
+  if (events) {
+    registry.onChange(() => events.routing.invalidate());
+    // Back from an outage: rebuild the table (others may have changed the registry meanwhile), without waiting for an event.
+    registryHealth.onRecovered(() => {
+      events.routing.invalidate();
+      void events.routing.warm();
+    });
+  }
+  const status = () => gatewayStatus({ registry: registryHealth, ...(events ? { queue: events.queueHealth } : {}) });
+  const access = new ConfigAccess(options.configAccess ?? { keys: [], withoutKeys: 'read-only' });
+  const tails = role === 'events' ? undefined : new LiveTails({ feed: activity, access, logger, ...options.tail });
+
+  const eventsServer = events ? createServer(options.eventsTls, nodeListener((req) => events.router.handle(req), { bodyLimit: options.eventsBodyLimit ?? MB, logger }), headerLimit) : undefined;
+  let configServer: Server | undefined;
+  if (tails) {
+    warnAboutAccess(access, options.configAccess, logger);
+    const configListener = nodeListener(configHandler(options, access, registry, metrics, events, status), { bodyLimit: options.configBodyLimit ?? MB, logger });
+    configServer = createServer(
+      options.configTls,
+      (req, res) => {
+        if (!tails.handles(req, res)) configListener(req, res);
+      },
+      headerLimit,
+    );
+  }
+  const eventsPort = eventsServer ? await listen(eventsServer, options.eventsPort, host) : options.eventsPort;
+  const configPort = configServer ? await listen(configServer, options.configPort, host) : options.configPort;
   // Load the routing table now rather than on the first event; a registry that cannot be read is
   // logged (naming it) and retried in the background while the gateway serves degraded.
-  void routing.warm();
+  if (events) void events.routing.warm();
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const scheme = (tls?: TlsFiles) => (tls ? 'https' : 'http');
 
@@ -235,12 +237,93 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     configUrl: `${scheme(options.configTls)}://${urlHost}:${configPort}`,
     close: () =>
       (closing ??= (async () => {
-        tails.closeAll();
-        await Promise.all([closeServer(eventsServer), closeServer(configServer)]);
-        await queue.drain();
-        // Deps given by the caller are the caller's to close.
-        if (!options.providers) await providerDeps.close();
+        tails?.closeAll();
+        await Promise.all([eventsServer && closeServer(eventsServer), configServer && closeServer(configServer)]);
+        if (events) {
+          await events.queue.drain();
+          // Deps given by the caller are the caller's to close.
+          if (!options.providers) await events.providerDeps.close();
+        }
         await store.close();
       })()),
+    invalidateRouting: () => events?.routing.invalidate(),
+    wakeDeliveries: (added) => events?.durable?.wake(added),
+    onRegistryChange: (listener) => registry.onChange(listener),
+    activity,
+    metricsJson: async () => {
+      if (events) metrics.setBacklog(events.queue.backlog());
+      return metrics.registry.getMetricsAsJSON();
+    },
   };
+}
+
+/** The Events API's side: providers, routing table, delivery queue and router. */
+function startEvents(options: GatewayOptions, store: RegistryStore, metrics: PrometheusMetrics, activity: ActivityFeed) {
+  const { logger } = options;
+  const providerDeps = options.providers ?? defaultProviderDeps({ targetNetworks: options.targetNetworks ?? {}, timeoutMs: options.targetTimeoutMs ?? 30_000 });
+  const providers = new ProviderCache(allProviderFactories(providerDeps));
+  const refresh = options.registryRefreshMs;
+  const routing = new RoutingCache(store, providers.providerFor, logger, refresh === undefined ? {} : { versionCheckMs: refresh });
+  const delivery = options.delivery ?? { mode: 'memory' };
+  const durable =
+    delivery.mode === 'durable'
+      ? new DurableQueue({
+          dataDir: delivery.dataDir,
+          ...(delivery.file ? { file: delivery.file } : {}),
+          workers: options.workers,
+          logger,
+          metrics,
+          defaultRetry: delivery.defaultRetry,
+          backoff: delivery.backoff,
+          ...(delivery.onOpen ? { onOpen: delivery.onOpen } : {}),
+          ...(delivery.circuitBreaker !== undefined ? { circuitBreaker: delivery.circuitBreaker } : {}),
+          onDeadLettered: (d, attempts, error) => {
+            if (!activity.listening) return;
+            const { space, eventType, eventId, functionId, subscriptionId, deliveryId } = d;
+            activity.publish({ kind: 'delivery.deadlettered', space, time: new Date().toISOString(), eventType, eventId, functionId, subscriptionId, deliveryId, attempt: attempts, error });
+          },
+        })
+      : undefined;
+  const backoff = options.healthBackoff ? { backoff: options.healthBackoff } : {};
+  const queueHealth = new DependencyHealth({ name: 'queue', logger, ...(durable ? { probe: () => durable.probe() } : {}), ...backoff });
+  // A refused enqueue is a 503 and marks the queue unavailable (see TrackedQueue).
+  const queue: DeliveryQueue = new TrackedQueue(
+    durable ?? (delivery.mode === 'queue' ? delivery.queue : new InProcessQueue({ workers: options.workers, backlog: options.workersBacklog })),
+    queueHealth,
+  );
+  const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
+  const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
+  const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
+  queue.start(announcedDeliveries(router.deliver, activity));
+  return { providerDeps, routing, durable, queue, queueHealth, deadLetters, router };
+}
+
+/** The Config API's handler, behind its access keys; with `afterConfigWrite`, a write is answered once it ran. */
+function configHandler(
+  options: GatewayOptions,
+  access: ConfigAccess,
+  registry: RegistryService,
+  metrics: PrometheusMetrics,
+  events: ReturnType<typeof startEvents> | undefined,
+  status: () => GatewayStatus,
+) {
+  const { logger } = options;
+  const ownMetrics = () => {
+    if (events) metrics.setBacklog(events.queue.backlog());
+    return metrics.render();
+  };
+  const aggregate = options.aggregateMetrics;
+  const renderMetrics = aggregate ? async () => aggregate(await metrics.registry.getMetricsAsJSON()) : ownMetrics;
+  const deadLetters = options.deadLetters ?? events?.deadLetters;
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
+  const afterWrite = options.afterConfigWrite;
+  if (!afterWrite) return withConfigAccess((req) => configApi.handle(req), access);
+  let changes = 0;
+  registry.onChange(() => changes++);
+  return withConfigAccess(async (req) => {
+    const before = changes;
+    const response = await configApi.handle(req);
+    if (changes !== before) await afterWrite();
+    return response;
+  }, access);
 }

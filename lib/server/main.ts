@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { accessKeysFromEnv, parseAccessKeys, type ConfigAccessOptions } from '../http/config-access';
-import { openQueue, openStore } from './backends';
+import { gatewayOptionsOf, openQueue } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
+import { runCluster } from './cluster';
 import { startGateway } from './gateway';
 import { followTail, parseTailCommand } from './tail-cli';
 import { loadPlugins } from '../plugins/load';
@@ -34,12 +35,6 @@ function readKeysFile(file: string): string {
   }
 }
 
-/** The registry table as start-up errors name it: table, endpoint and region, as far as they are known here. */
-function describeTable(dynamodb: NonNullable<CliOptions['dynamodb']>): string {
-  const region = dynamodb.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "the SDK's default";
-  return `DynamoDB table "${dynamodb.table}" (endpoint ${dynamodb.endpoint ?? "the region's"}, region ${region})`;
-}
-
 /**
  * Runs the local server from a command line: starts both APIs, and on SIGINT/SIGTERM stops accepting,
  * finishes in-flight work and exits; a second signal exits at once.
@@ -65,33 +60,12 @@ export async function main(args: string[], version: string): Promise<void> {
     return;
   }
   const logger = createLogger(options);
-  const store = openStore(options);
+  if (options.processes > 1) {
+    await runCluster(options, configAccess, logger, version, plugins);
+    return;
+  }
   const sqs = openQueue(options, logger);
-  const gateway = await startGateway({
-    store,
-    logger,
-    host: options.host,
-    eventsPort: options.eventsPort,
-    configPort: options.configPort,
-    workers: options.workers,
-    workersBacklog: options.workersBacklog,
-    eventsBodyLimit: options.eventsBodyLimit,
-    delivery: sqs
-      ? { mode: 'queue', queue: sqs.queue, ...(sqs.deadLetters ? { deadLetters: sqs.deadLetters } : {}) }
-      : options.delivery === 'durable'
-        ? { mode: 'durable', dataDir: options.embedDataDir, defaultRetry: { maxAttempts: options.retryMaxAttempts, maxAgeSeconds: options.retryMaxAgeSeconds } }
-        : { mode: 'memory' },
-    configBodyLimit: options.configBodyLimit,
-    maxHeaderSize: options.maxHeaderSize,
-    maxRecordsPerSpace: options.maxRecordsPerSpace,
-    targetTimeoutMs: options.targetTimeoutMs,
-    configAccess,
-    targetNetworks: { allowNetworks: options.allowTargetNetworks, allowPrivate: options.allowPrivateTargets, allowLoopback: options.dev },
-    ...(options.eventsTls ? { eventsTls: options.eventsTls } : {}),
-    ...(options.configTls ? { configTls: options.configTls } : {}),
-    ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs, registryDescription: describeTable(options.dynamodb) } : {}),
-    ...(plugins.length > 0 ? { plugins, pluginTimeoutMs: options.pluginTimeoutMs } : {}),
-  });
+  const gateway = await startGateway(gatewayOptionsOf(options, configAccess, logger, sqs, { plugins }));
   logger.info(
     { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev, plugins: plugins.map((p) => p.name) },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,

@@ -26,12 +26,15 @@ async function slowTarget(): Promise<{ url: string; seen: Set<string>; close: ()
   };
 }
 
-describe('crash safety', () => {
+describe.each([
+  ['one process', [] as string[]],
+  ['--processes 2', ['--processes=2']],
+])('crash safety, %s', (_mode, extraArgs) => {
   it('delivers every event answered with 202 even when the gateway is killed with SIGKILL', async () => {
     const dataDir = tempDir('eg-crash-');
     const target = await slowTarget();
     try {
-      const first = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, '--workers=2']);
+      const first = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, '--workers=2', ...extraArgs]);
       const base = `${first.configUrl}/v1/spaces/default`;
       await call('POST', `${base}/eventtypes`, { name: 'order.placed' });
       await call('POST', `${base}/functions`, { functionId: 'orders', type: 'http', provider: { url: target.url } });
@@ -64,7 +67,7 @@ describe('crash safety', () => {
       // The point of the test: some accepted events had not reached the target when the process died.
       expect(missingAtKill).toBeGreaterThan(0);
 
-      const second = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`]);
+      const second = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, ...extraArgs]);
       try {
         const deadline = Date.now() + 20_000;
         while (accepted.some((id) => !target.seen.has(id)) && Date.now() < deadline) {

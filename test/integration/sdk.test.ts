@@ -1,15 +1,41 @@
 // The official client, unchanged: proves the API is what its users' code expects.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const EventGateway = require('@serverless/event-gateway-sdk');
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { rmSync } from 'node:fs';
+import { startTestGateway, tempDir } from '../support/gateway';
+import { startGatewayProcess } from '../support/process';
 import { TestTarget } from '../support/target';
 
-describe('the official Node client (@serverless/event-gateway-sdk)', () => {
-  let gw: TestGateway;
+interface Started {
+  eventsUrl: string;
+  configUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The CLI with `--processes 2`: a write is answered only once both workers route by it. */
+async function startCluster(): Promise<Started> {
+  const dataDir = tempDir('eg-sdk-cluster-');
+  const gateway = await startGatewayProcess(['--dev', `--embed-data-dir=${dataDir}`, '--processes=2']);
+  return {
+    eventsUrl: gateway.eventsUrl,
+    configUrl: gateway.configUrl,
+    stop: async () => {
+      gateway.child.kill('SIGTERM');
+      await gateway.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.each([
+  ['one process', startTestGateway as () => Promise<Started>],
+  ['--processes 2', startCluster],
+])('the official Node client (@serverless/event-gateway-sdk), %s', (_mode, start) => {
+  let gw: Started;
   let target: TestTarget;
   let eg: any;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await start();
     target = await TestTarget.start();
     eg = new EventGateway({ url: gw.eventsUrl, configurationUrl: gw.configUrl, space: 'sdkspace' });
   });

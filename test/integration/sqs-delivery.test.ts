@@ -5,7 +5,10 @@ import { SqsLoopback } from '../support/sqs-loopback';
 import { TestTarget } from '../support/target';
 import { eventually } from '../support/waiting';
 
-describe('the local server delivering through SQS, with a dead-letter queue', () => {
+describe.each([
+  ['one process', [] as string[]],
+  ['--processes 2', ['--processes=2']],
+])('the local server delivering through SQS, with a dead-letter queue, %s', (_mode, extraArgs) => {
   let sqs: SqsLoopback;
   let target: TestTarget;
   let gw: GatewayProcess;
@@ -15,7 +18,7 @@ describe('the local server delivering through SQS, with a dead-letter queue', ()
     sqs = await SqsLoopback.start();
     target = await TestTarget.start();
     gw = await startGatewayProcess(
-      ['--dev', `--embed-data-dir=${dir}`, `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`],
+      ['--dev', `--embed-data-dir=${dir}`, `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`, ...extraArgs],
       // It signs its SQS calls with these; the loopback checks the signatures.
       { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
     );

@@ -4,6 +4,7 @@ import { gatewayEvent } from '../../lib/events/parse';
 import { decodeHeaderValue, encodeHeaderValue, toBinaryMessage, toV1 } from '../../lib/events/http-binding';
 import { eventFromRequest, eventsFromRequest } from '../../lib/events/parse';
 import type { IncomingRequest } from '../../lib/events/request';
+import { validateCloudEventV1 } from '../../lib/events/cloudevent-v1';
 
 function request(overrides: Partial<IncomingRequest>): IncomingRequest {
   return { method: 'POST', path: '/', query: '', headers: {}, body: Buffer.alloc(0), host: 'localhost:4000', ...overrides };
@@ -75,6 +76,37 @@ describe('CloudEvents 1.0, structured mode', () => {
 
   it('names every missing attribute at once', () => {
     expect(() => eventFromRequest(structured({ specversion: '1.0' }))).toThrow(/'id'[\s\S]*'source'[\s\S]*'type'/);
+  });
+});
+
+describe('validateCloudEventV1', () => {
+  const minimal = { specversion: '1.0', id: '1', source: '/s', type: 't' };
+  const tag = (field: string, name: string) => `Key: 'CloudEvent.${field}' Error:Field validation for '${field}' failed on the '${name}' tag`;
+
+  it('is undefined for a valid event, with null extensions and scalar ones', () => {
+    expect(validateCloudEventV1(minimal)).toBeUndefined();
+    expect(validateCloudEventV1({ ...minimal, nothing: null, count: 1, flag: true, text: 'x' })).toBeUndefined();
+  });
+
+  it.each([null, [], [minimal], 'event', 5, undefined])('refuses %j, which is not a JSON object', (value) => {
+    expect(validateCloudEventV1(value)).toBe('the event must be a JSON object');
+  });
+
+  it('names each failure on its own line', () => {
+    expect(validateCloudEventV1({ specversion: '1.0', source: '/s', type: 't', subject: 5 })).toBe(`${tag('id', 'required')}\n${tag('subject', 'string')}`);
+  });
+
+  it.each(['datacontenttype', 'dataschema', 'subject', 'time'])('wants %s to be a string', (key) => {
+    expect(validateCloudEventV1({ ...minimal, [key]: 5 })).toBe(tag(key, 'string'));
+  });
+
+  it.each(['x2018-04-05T17:31:00Z', '2018-04-05T17:31:00Zx', '2018-04-05 17:31:00Z'])('refuses the time %j', (time) => {
+    expect(validateCloudEventV1({ ...minimal, time })).toBe(tag('time', 'rfc3339'));
+  });
+
+  it('wants data_base64 to be a base64 string', () => {
+    expect(validateCloudEventV1({ ...minimal, data_base64: 5 })).toBe(tag('data_base64', 'base64'));
+    expect(validateCloudEventV1({ ...minimal, data_base64: 'AAE=' })).toBeUndefined();
   });
 });
 

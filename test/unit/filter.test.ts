@@ -42,6 +42,9 @@ describe('subscription filters', () => {
     ['exact on a number extension, by its JSON form', { exact: { priority: '3' } }, true],
     ['exact on several attributes, all must match', { exact: { tenant: 'acme', subject: 'orders/1' } }, false],
     ['exact on a missing attribute', { exact: { region: 'eu' } }, false],
+    ['prefix on a missing attribute', { prefix: { region: 'eu' } }, false],
+    ['suffix on a missing attribute', { suffix: { region: 'eu' } }, false],
+    ['not of a prefix on a missing attribute', { not: { prefix: { region: 'eu' } } }, true],
     ['exact on a number in data', { exact: { 'data.amount': '10' } }, true],
     ['exact on a boolean in data', { exact: { 'data.vip': 'true' } }, true],
     ['prefix on a string in data', { prefix: { 'data.currency': 'EU' } }, true],
@@ -85,13 +88,39 @@ describe('subscription filters', () => {
     ['an empty data field', [{ prefix: { 'data.': 'x' } }], /key "data\." must be/],
     ['an empty comparison', [{ suffix: {} }], /filters\[0\]\.suffix must be an object/],
     ['an empty all', [{ all: [] }], /all must be a non-empty array/],
+    ['null as a filter', [null], /^filters\[0\] must be an object$/],
+    ['a string as a filter', ['exact'], /^filters\[0\] must be an object$/],
+    ['an array as a filter', [[{ exact: { type: 'x' } }]], /^filters\[0\] must be an object$/],
+    ['an invalid filter after a valid one', [{ exact: { type: 'x' } }, { exact: {} }], /^filters\[1\]\.exact must be an object/],
     ['a nested problem', [{ any: [{ exact: { type: 'x' } }, { not: { exact: 'x' } }] }], /filters\[0\]\.any\[1\]\.not\.exact must be an object/],
   ])('refuses %s', (_name, filters, message) => {
     expect(validateFilters(filters)).toMatch(message);
   });
 
+  it('names every operator when a filter has none or several, or an unknown one', () => {
+    const operators = '(exact, prefix, suffix, all, any, not)';
+    expect(validateFilters([{}])).toBe(`filters[0] must have exactly one operator ${operators}`);
+    expect(validateFilters([{ exact: { type: 'x' }, not: { exact: { type: 'y' } } }])).toBe(`filters[0] must have exactly one operator ${operators}`);
+    expect(validateFilters([{ equals: { type: 'x' } }])).toBe('filters[0] has unknown operator "equals" (use exact, prefix, suffix, all, any, not)');
+  });
+
+  it('reads data fields only of JSON object data, and only its own fields', () => {
+    const textData: CloudEvent = { ...v1, data: 'hello' };
+    expect(matches([{ exact: { 'data.length': '5' } }], textData)).toBe(false);
+    expect(matches([{ exact: { 'data.0': 'h' } }], textData)).toBe(false);
+    expect(matches([{ exact: { 'data.length': '2' } }], { ...v1, data: [1, 2] })).toBe(false);
+    expect(matches([{ not: { exact: { 'data.amount': '10' } } }], { ...v1, data: null })).toBe(true);
+    expect(matches([{ not: { exact: { 'data.amount': '10' } } }], { ...v1, data: undefined })).toBe(true);
+    expect(matches([{ prefix: { 'data.constructor': 'f' } }])).toBe(false);
+  });
+
+  it('matches everything with an empty all, which validation refuses but compiling allows', () => {
+    expect(matches([{ all: [] }])).toBe(true);
+  });
+
   it('accepts absent filters and valid nested ones', () => {
     expect(validateFilters(undefined)).toBeUndefined();
+    expect(validateFilters(null)).toBeUndefined();
     expect(validateFilters([{ all: [{ exact: { type: 'x' } }, { not: { any: [{ prefix: { 'data.a.b': 'y' } }] } }] }])).toBeUndefined();
   });
 });
@@ -104,5 +133,16 @@ describe('filter nesting', () => {
     let shallow: unknown = { exact: { type: 'x' } };
     for (let i = 0; i < 16; i++) shallow = { not: shallow };
     expect(validateFilters([shallow])).toBeUndefined();
+  });
+
+  it('counts nesting through all and any as through not', () => {
+    for (const operator of ['all', 'any']) {
+      let deep: unknown = { exact: { type: 'x' } };
+      for (let i = 0; i < 17; i++) deep = { [operator]: [deep] };
+      expect(validateFilters([deep])).toBe('filters are nested more than 16 levels deep');
+      let allowed: unknown = { exact: { type: 'x' } };
+      for (let i = 0; i < 16; i++) allowed = { [operator]: [allowed] };
+      expect(validateFilters([allowed])).toBeUndefined();
+    }
   });
 });

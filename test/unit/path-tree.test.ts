@@ -27,17 +27,34 @@ describe('PathTree', () => {
   });
 
   it.each([
-    ['a static segment where a parameter is registered', ['/users/:id'], '/users/me'],
-    ['a parameter where a static segment is registered', ['/users/me'], '/users/:id'],
-    ['two parameters of different names at the same place', ['/users/:id'], '/users/:name'],
-    ['a static segment beside a wildcard', ['/files/*rest'], '/files/x'],
-    ['a route after a wildcard', ['/files/*rest'], '/files/:id/x'],
-    ['a wildcard beside a static segment', ['/files/x'], '/files/*rest'],
-    ['a wildcard that is not last', [], '/files/*rest/x'],
-    ['the same route twice', ['/a/:id'], '/a/:id'],
-  ])('rejects %s', (_name, existing, route) => {
+    ['a static segment where a parameter is registered', ['/users/:id'], '/users/me', "static segment 'me' of route /users/me conflicts with parameter ':id'"],
+    ['a parameter where a static segment is registered', ['/users/me', '/users/you'], '/users/:id', "static route already defined for route: /users/:id (segment 'me')"],
+    ['two parameters of different names at the same place', ['/users/:id'], '/users/:name', 'parameter with different name ("id") already defined: for route: /users/:name'],
+    ['a static segment beside a wildcard', ['/files/*rest'], '/files/x', 'wildcard with different name ("rest") already defined: for route: /files/x'],
+    ['a route after a wildcard', ['/files/*rest'], '/files/:id/x', 'wildcard with different name ("rest") already defined: for route: /files/:id/x'],
+    ['a wildcard beside a static segment', ['/files/x', '/files/y'], '/files/*rest', "static route already defined for route: /files/*rest (segment 'x')"],
+    ['a wildcard beside a wildcard', ['/files/*rest'], '/files/*other', 'wildcard with different name ("rest") already defined: for route: /files/*other'],
+    ['a wildcard beside a parameter', ['/files/:id'], '/files/*rest', 'wildcard with different name ("id") already defined: for route: /files/*rest'],
+    ['a wildcard that is not last', [], '/files/*rest/x', 'wildcard must be the last parameter'],
+    ['the same route twice', ['/a/:id'], '/a/:id', 'route /a/:id conflicts with existing route'],
+  ])('rejects %s, saying why', (_name, existing, route, message) => {
     const tree = treeWith(...existing);
-    expect(() => tree.add(route, route)).toThrow(PathConflictError);
+    const err = (() => {
+      try {
+        tree.add(route, route);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(PathConflictError);
+    expect(err).toMatchObject({ name: 'PathConflictError', message });
+    expect(tree.size).toBe(existing.length);
+  });
+
+  it('counts every route it holds, wildcards included', () => {
+    expect(treeWith().size).toBe(0);
+    expect(treeWith('/', '/files/*rest', '/users/:id').size).toBe(3);
   });
 
   it('accepts the same parameter name shared by sibling routes', () => {
@@ -72,4 +89,15 @@ describe('PathTree.fits and find', () => {
     expect(tree.find('/files/*other')).toBeUndefined();
     expect(tree.find('/users')).toBeUndefined();
   });
+
+  it('fits new parameters and wildcards under a route that has no children yet', () => {
+    const tree = treeWith('/a');
+    expect(tree.fits('/a/:id')).toBe(true);
+    expect(tree.fits('/a/*rest')).toBe(true);
+    expect(tree.find('/a/:id')).toBeUndefined();
+    expect(tree.find('/*rest')).toBeUndefined();
+    tree.add('/a/*rest', '/a/*rest');
+    expect(tree.match('/a/x/y')).toEqual({ value: '/a/*rest', params: { rest: 'x/y' } });
+  });
 });
+

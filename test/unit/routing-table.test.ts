@@ -59,6 +59,13 @@ describe('RoutingTable across spaces', () => {
     expect(table.asyncRoutes('POST', '/', 'user.deleted')).toEqual([]);
   });
 
+  it('matches an async path with doubled or trailing slashes as the plain path', () => {
+    const table = tableOf([async('a', '/x/y', 'user.created'), async('a', '/', 'user.created')]);
+    for (const path of ['/x/y', '/x//y/', '/x/y/']) expect(table.asyncRoutes('POST', path, 'user.created').map((m) => m.space)).toEqual(['a']);
+    expect(table.asyncRoutes('POST', '//', 'user.created').map((m) => m.space)).toEqual(['a']);
+    expect(table.asyncRoutes('POST', '/x', 'user.created')).toEqual([]);
+  });
+
   it('knows which spaces subscribe to a system event', () => {
     const table = tableOf([async('b', '/', 'eventgateway.event.received'), async('a', '/', 'user.created')]);
     expect(table.spacesSubscribedTo('eventgateway.event.received')).toEqual(['b']);

@@ -1,5 +1,8 @@
 import type { LookupAddress } from 'node:dns';
-import { addressCheck, guardedLookup, parseIp, TargetRefusedError, type ResolveAll } from '../../lib/providers/target-network';
+import { createServer, get as httpGet, type Agent, type ClientRequest, type Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import type { AddressInfo, NetConnectOpts, Socket } from 'node:net';
+import { addressCheck, guardedLookup, guardedNodeAgents, parseIp, parseNetworks, TargetRefusedError, type ResolveAll } from '../../lib/providers/target-network';
 
 /** The host part of a URL as undici connects to it: what `new URL` normalises the text to. */
 const hostOf = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
@@ -25,11 +28,21 @@ describe('the target network policy', () => {
     ['::', 'unspecified'],
     ['224.0.0.1', 'reserved'],
     ['255.255.255.255', 'reserved'],
+    ['169.254.170.2', 'metadata'],
+    ['100.64.0.1', 'private'],
+    ['100.127.255.255', 'private'],
+    ['ff02::1', 'reserved'],
+    ['fd00:0:0:0:0:0:0:1', 'private'],
+    ['fe80::', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['127.0.0.1%eth0', 'reserved'],
+    ['localhost', 'reserved'],
+    ['', 'reserved'],
   ])('refuses %s by default as %s', (address, category) => {
     expect(strict(address)).toBe(category);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '192.169.0.1'])('allows the public address %s', (address) => {
+  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '192.169.0.1', '100.128.0.1', '2606:4700:0:0:0:0:0:1111', '2606:4700::1111%eth0'])('allows the public address %s', (address) => {
     expect(strict(address)).toBeUndefined();
   });
 
@@ -40,6 +53,23 @@ describe('the target network policy', () => {
     expect(strict('64:ff9b::a9fe:a9fe')).toBe('metadata');
     expect(strict('::10.0.0.1')).toBe('private');
     expect(parseIp('::ffff:10.0.0.1')).toEqual({ v6: false, value: 0x0a000001n });
+  });
+
+  it.each<[string, ReturnType<typeof parseIp>]>([
+    ['1.2.3.4', { v6: false, value: 0x01020304n }],
+    ['2001:db8::1', { v6: true, value: 0x20010db8000000000000000000000001n }],
+    ['1::', { v6: true, value: 1n << 112n }],
+    ['::1', { v6: true, value: 1n }],
+    ['::', { v6: true, value: 0n }],
+    ['1:2:3:4:5:6:7:8', { v6: true, value: 0x00010002000300040005000600070008n }],
+    ['::ffff:1.2.3.4', { v6: false, value: 0x01020304n }],
+    ['64:ff9b::1.2.3.4', { v6: false, value: 0x01020304n }],
+    ['::1.2.3.4', { v6: false, value: 0x01020304n }],
+    ['::2', { v6: false, value: 2n }],
+    ['1.2.3', undefined],
+    ['1.2.3.4%x', undefined],
+  ])('reads %s as a number', (text, ip) => {
+    expect(parseIp(text)).toEqual(ip);
   });
 
   it('refuses the odd spellings of loopback once the URL is parsed, as undici parses it', () => {
@@ -70,6 +100,24 @@ describe('the target network policy', () => {
   it('rejects malformed networks in the allow-list', () => {
     expect(() => addressCheck({ allowNetworks: ['10.0.0.0/33'] })).toThrow(/invalid prefix/);
     expect(() => addressCheck({ allowNetworks: ['example.com/8'] })).toThrow(/not an IP network/);
+    for (const cidr of ['10.0.0.0/', '10.0.0.0/x', '10.0.0.0/-1', '10.0.0.0/8.5', '10.0.0.0/ 8', '::/129', '::ffff:10.0.0.0/95']) {
+      expect(() => parseNetworks([cidr])).toThrow(new Error(`"${cidr}" has an invalid prefix length`));
+    }
+    expect(() => parseNetworks(['nope'])).toThrow(new Error('"nope" is not an IP network'));
+  });
+
+  it('reads allow-list entries with spaces around them, without a prefix, as mapped IPv6, and skips empty ones', () => {
+    expect(parseNetworks(['', '  '])).toEqual([]);
+    const listed = addressCheck({ allowNetworks: [' 10.1.0.0/16 ', '10.9.9.9', '::ffff:10.2.0.0/112', '', 'fd00::/128'] });
+    expect(listed('10.1.2.3')).toBeUndefined();
+    expect(listed('10.9.9.9')).toBeUndefined();
+    expect(listed('10.9.9.8')).toBe('private');
+    expect(listed('10.2.3.4')).toBeUndefined();
+    expect(listed('10.3.0.1')).toBe('private');
+    expect(listed('fd00::')).toBeUndefined();
+    expect(listed('fd00::1')).toBe('private');
+    expect(addressCheck({ allowNetworks: ['0.0.0.0/0'] })('10.0.0.1')).toBeUndefined();
+    expect(addressCheck({ allowNetworks: ['0.0.0.0/0'] })('fd00::1')).toBe('private');
   });
 
   it('refuses a name that resolves to a refused address, in the form node asked for', async () => {
@@ -117,7 +165,13 @@ describe('the target network policy', () => {
         const { result, asked } = lookupOf(answer, all);
         const [err, address] = await result;
         expect(err).toBeInstanceOf(TargetRefusedError);
-        expect(err).toMatchObject({ address: '10.0.0.7', category: 'private' });
+        expect(err).toMatchObject({
+          address: '10.0.0.7',
+          category: 'private',
+          code: 'ERR_TARGET_REFUSED',
+          name: 'TargetRefusedError',
+          message: '10.0.0.7 is a private address, which targets may not use (see --allow-target-networks)',
+        });
         expect(address).toEqual([]);
         expect(asked).toEqual([{ hostname: 'target.example', all: true }]);
       }
@@ -130,10 +184,69 @@ describe('the target network policy', () => {
 
     it('passes on a resolver error and answers ENOTFOUND for an empty answer', async () => {
       const failing: ResolveAll = (_hostname, _options, callback) => callback(Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.example'), { code: 'ENOTFOUND' }), []);
-      const failed = await new Promise<unknown>((done) => guardedLookup(addressCheck(), failing)('nowhere.example', {}, (e) => done(e)));
+      const [failed, none] = await new Promise<[unknown, unknown]>((done) => guardedLookup(addressCheck(), failing)('nowhere.example', {}, (e, a) => done([e, a])));
       expect(failed).toMatchObject({ code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND nowhere.example' });
-      const [err] = await lookupOf([], false).result;
+      expect(none).toEqual([]);
+      const [err, address] = await lookupOf([], false).result;
       expect(err).toMatchObject({ code: 'ENOTFOUND', message: 'no address for target.example' });
+      expect(address).toEqual([]);
+    });
+  });
+
+  describe('node:http(s) agents', () => {
+    let server: Server;
+    let port: number;
+    let requests = 0;
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        requests++;
+        res.end('ok');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    /** The status of a GET, or the error it failed with. */
+    const outcome = (request: (done: (result: unknown) => void) => ClientRequest) =>
+      new Promise<unknown>((done) => {
+        request((result) => done(result)).on('error', (err) => done(err));
+      });
+    const get = (host: string, agent: Agent) => outcome((done) => httpGet({ host, port, path: '/', agent }, (res) => (res.resume(), done(res.statusCode))));
+
+    it('keeps connections alive', () => {
+      const { httpAgent, httpsAgent } = guardedNodeAgents();
+      const keepAlive = (agent: object) => (agent as { keepAlive?: boolean }).keepAlive;
+      expect([keepAlive(httpAgent), keepAlive(httpsAgent)]).toEqual([true, true]);
+    });
+
+    it('refuse an address literal or a name that resolves to a refused address, before connecting', async () => {
+      const { httpAgent, httpsAgent } = guardedNodeAgents();
+      const before = requests;
+      expect(await get('127.0.0.1', httpAgent)).toMatchObject({ code: 'ERR_TARGET_REFUSED', address: '127.0.0.1', category: 'loopback' });
+      expect(await get('localhost', httpAgent)).toMatchObject({ code: 'ERR_TARGET_REFUSED', category: 'loopback' });
+      const https = await outcome((done) => httpsGet({ host: '127.0.0.1', port, path: '/', agent: httpsAgent }, (res) => done(res.statusCode)));
+      expect(https).toMatchObject({ code: 'ERR_TARGET_REFUSED', address: '127.0.0.1' });
+      expect(requests).toBe(before);
+    });
+
+    it('connect where the policy allows, by address and by name', async () => {
+      const { httpAgent } = guardedNodeAgents({ allowLoopback: true });
+      expect(await get('127.0.0.1', httpAgent)).toBe(200);
+      expect(await get('localhost', httpAgent)).toBe(200);
+      httpAgent.destroy();
+    });
+
+    it('check a bracketed IPv6 literal, and throw when the caller gives no callback', () => {
+      const { httpAgent } = guardedNodeAgents();
+      const createConnection = (httpAgent as unknown as { createConnection: (o: NetConnectOpts & { host?: string }, cb?: unknown) => Socket | undefined }).createConnection;
+      let refused: unknown;
+      expect(createConnection({ host: '[::1]', port }, (err: unknown) => (refused = err))).toBeUndefined();
+      expect(refused).toMatchObject({ address: '::1', category: 'loopback' });
+      expect(() => createConnection({ host: '169.254.169.254', port: 80 })).toThrow(new TargetRefusedError('169.254.169.254', 'metadata'));
     });
   });
 });

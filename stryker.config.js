@@ -1,0 +1,52 @@
+/**
+ * Mutation testing of the modules that carry the README's promises (security, identifiers, events,
+ * durable delivery): `npm run test:mutation`, one module with `npx stryker run --mutate <file>`.
+ * lib/server/main.ts runs only in the CLI process: stryker-cli.config.js measures it.
+ * The HTML report is written to reports/mutation/mutation.html (git-ignored).
+ *
+ * Equivalent mutants (they cannot change behaviour), one line each, left surviving on purpose:
+ * validation.ts oneOf `typeof v === 'string'` → true: includes() of a non-string in a list of strings is false anyway
+ * validation.ts goKind `value === null` → false, and its 'null' → "": checkShape skips null before goKind (2 mutants)
+ * validation.ts goKind `typeof value === 'object'` → false, and its 'object' → "": the typeof fallback also says 'object' (2)
+ * validation.ts hasShape object and stringMap `value !== null` → true: checkShape skips null before hasShape (2)
+ * validation.ts hasShape's `default:` (3 mutants): unreachable, the switch is exhaustive over Shape
+ * filter.ts `operator === undefined` → false: with exactly one key the operator is defined
+ * filter.ts the single-predicate shortcut → false: every() over one predicate answers the same
+ * config-access.ts `value ?? ''` → "Stryker was here!": neither string matches the bearer pattern
+ * parse.ts normaliseData's empty-body shortcut → false: the base64 of no bytes is '' too
+ * parse.ts normaliseData's JSON catch block emptied: it falls through to the same base64
+ * parse.ts looksLikeV1 of a non-object → true: 1.0 and 0.1 validation refuse it with the same message
+ * parse.ts a refused batch entry's `typeof item === 'object'` → true: primitives have no string id or type
+ * parse.ts parseQuery's empty-query shortcut (2 mutants): URLSearchParams('') has no entries either
+ * target-network.ts '::/96' → "": unreachable, parseIp reads ::/96 (but :: and ::1) as IPv4-compatible
+ * target-network.ts prefix `/^\d+$/` without `$`: Number() of anything after the digits is NaN or not an integer, refused
+ * target-network.ts agent host `?? ''`: node:http always passes a host
+ * target-network.ts the bracket regex without `^` or `$` (2): brackets only ever come at the ends of a host
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+module.exports = {
+  testRunner: 'jest',
+  jest: { projectType: 'custom', configFile: 'jest.stryker.config.js' },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'lib/registry/ids.ts',
+    'lib/registry/validation.ts',
+    'lib/events/cloudevent-v1.ts',
+    'lib/events/filter.ts',
+    'lib/events/parse.ts',
+    'lib/events/http-binding.ts',
+    'lib/http/config-access.ts',
+    'lib/providers/target-network.ts',
+    'lib/routing/path-tree.ts',
+    'lib/delivery/sqlite.ts',
+    'lib/delivery/retry.ts',
+  ],
+  // The 2-core machine is shared: two test runners at most.
+  concurrency: 2,
+  reporters: ['html', 'clear-text', 'progress'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  // What the unit tests do not need is not copied into Stryker's sandbox.
+  ignorePatterns: ['/dist', '/cdk.out', '/coverage', '/event-gateway-data', '/reports'],
+  thresholds: { high: 90, low: 85, break: null },
+};
