@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../gateway/metrics';
 import type { Logger } from '../logger';
 import { corsNames, eventTypeNames, functionNames, invalid, subscriptionNames, type ResourceNames } from '../registry/resources';
 import type { MetadataFilter, RegistryService } from '../registry/service';
+import { consoleResponse, isConsolePath, type ConsoleFiles } from './console';
 import type { EventType } from '../registry/types';
 
 /** What a Config API handler gets: the space, the resource ID from the URL, the body and the list filter. */
@@ -31,6 +32,8 @@ export interface ConfigApiDeps {
   renderMetrics: () => Promise<{ contentType: string; body: string }>;
   /** Dead letters of async delivery; absent when delivery keeps none (the in-memory mode). */
   deadLetters?: DeadLetters;
+  /** The built web console served at /console; absent or unbuilt, /console answers 404. */
+  console?: ConsoleFiles;
 }
 
 const NO_DEAD_LETTERS = 'Dead letters are kept only with durable delivery (--delivery=durable).';
@@ -127,6 +130,7 @@ export class ConfigApi {
   /** Handles one request; never throws. */
   async handle(req: IncomingRequest): Promise<GatewayResponse> {
     if (req.method === 'GET' && req.path === '/v1/status') return jsonResponse(200, { status: 'ok' });
+    if (isConsolePath(req.method, req.path)) return consoleResponse(req.path, this.deps.console);
     if (req.method === 'GET' && req.path === '/v1/metrics') {
       const { contentType, body } = await this.deps.renderMetrics();
       return { statusCode: 200, headers: { 'content-type': contentType }, body };

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { InProcessQueue } from '../delivery/in-process';
@@ -13,6 +14,7 @@ import { PluginHost } from '../plugins/host';
 import type { Plugin } from '../plugins/plugin';
 import { RoutingCache } from '../gateway/routing-cache';
 import { ConfigApi } from '../http/config-api';
+import { consoleDirectory } from '../http/console';
 import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
 import { PrometheusMetrics } from '../metrics/prometheus';
@@ -263,7 +265,9 @@ function configHandler(options: GatewayOptions, access: ConfigAccess, registry: 
   const aggregate = options.aggregateMetrics;
   const renderMetrics = aggregate ? async () => aggregate(await metrics.registry.getMetricsAsJSON()) : ownMetrics;
   const deadLetters = options.deadLetters ?? events?.deadLetters;
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, ...(deadLetters ? { deadLetters } : {}) });
+  // dist/console beside dist/lib when installed; the repository's dist/console when run from the sources (tests).
+  const consoleFiles = consoleDirectory([join(__dirname, '..', '..', 'console'), join(__dirname, '..', '..', 'dist', 'console')]);
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, console: consoleFiles, ...(deadLetters ? { deadLetters } : {}) });
   const afterWrite = options.afterConfigWrite;
   if (!afterWrite) return withConfigAccess((req) => configApi.handle(req), access);
   let changes = 0;
