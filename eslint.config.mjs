@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '*.js', '*.mjs', 'examples/**/*.js', 'examples/**/*.mjs'] },
+  { ignores: ['dist/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', 'test-results/**', '*.js', '*.mjs', 'examples/**/*.js', 'examples/**/*.mjs', 'scripts/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

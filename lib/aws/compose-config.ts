@@ -4,6 +4,8 @@ import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { gatewayStatus } from '../health';
 import { ConfigAccess } from '../http/config-access';
 import { ConfigApi } from '../http/config-api';
+import { consoleDirectory } from '../http/console';
+import { join } from 'node:path';
 import { RegistryService } from '../registry/service';
 import { composeBase, type AwsConfig, type ComposeOptions } from './compose';
 import { SecretAccessKeys } from './config-keys';
@@ -27,7 +29,10 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
         })
       : undefined;
   const status = () => gatewayStatus({ registry: base.registryHealth });
-  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
+  // The stack copies dist/console next to the bundle (see GatewayStack); from the sources (tests) it is the repository's
+  // dist/console. The console polls here: there is no tail on AWS.
+  const consoleFiles = consoleDirectory([join(__dirname, 'console'), join(__dirname, '..', '..', 'dist', 'console')]);
+  const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, status, console: consoleFiles, ...(deadLetters ? { deadLetters } : {}) });
   if (config.configKeysSecret) {
     const client = new SecretsManagerClient(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {});
     const keys = new SecretAccessKeys({ client, secretId: config.configKeysSecret, logger: base.logger, ...(config.configKeysTtlMs !== undefined ? { ttlMs: config.configKeysTtlMs } : {}) });

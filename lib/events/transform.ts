@@ -104,10 +104,10 @@ function withData(event: CloudEvent, data: unknown): CloudEvent {
  * an older version, written to the store directly) fails each delivery with the reason rather than
  * delivering the event untransformed.
  */
-export function compileTransform(transform: Transform): CompiledTransform {
+export function compileTransform(transform: Transform, limits: { timeout: number; stack: number; sequence: number } = TRANSFORM_LIMITS): CompiledTransform {
   let expression: jsonata.Expression;
   try {
-    expression = jsonata(transform.jsonata, { ...TRANSFORM_LIMITS });
+    expression = jsonata(transform.jsonata, { ...limits });
   } catch (err) {
     const reason = describe(err, true);
     return { replace: transform.replace, apply: () => Promise.reject(new TransformError(reason, { cause: err })) };

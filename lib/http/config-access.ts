@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingRequest } from '../events/request';
+import { isConsolePath } from './console';
 import { errorResponse, type GatewayResponse } from '../gateway/response';
 
 /** One Config API access key: full access unless limited to some spaces and/or to reading. */
@@ -111,7 +112,8 @@ export class ConfigAccess {
   }
 
   decide(req: { method: string; path: string; authorization?: string | string[] | undefined }): AccessDecision {
-    if (req.method === 'GET' && (req.path === '/v1/status' || req.path === '/v1/status/live')) return { allowed: true };
+    // The console's page and script hold no data: it asks for a key itself and sends it with every call.
+    if ((req.method === 'GET' && (req.path === '/v1/status' || req.path === '/v1/status/live')) || isConsolePath(req.method, req.path)) return { allowed: true };
     const write = !READ_METHODS.has(req.method);
     if (!this.enforced) {
       if (!write || this.options.withoutKeys === 'open') return { allowed: true };

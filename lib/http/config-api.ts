@@ -8,6 +8,7 @@ import type { GatewayStatus } from '../health';
 import type { Logger } from '../logger';
 import { corsNames, eventTypeNames, functionNames, invalid, subscriptionNames, type ResourceNames } from '../registry/resources';
 import type { MetadataFilter, RegistryService } from '../registry/service';
+import { consoleResponse, isConsolePath, type ConsoleFiles } from './console';
 import type { EventType } from '../registry/types';
 
 /** What a Config API handler gets: the space, the resource ID from the URL, the body and the list filter. */
@@ -34,6 +35,8 @@ export interface ConfigApiDeps {
   deadLetters?: DeadLetters;
   /** The gateway's readiness for `GET /v1/status`; without it the status is always ok. */
   status?: () => GatewayStatus;
+  /** The built web console served at /console; absent or unbuilt, /console answers 404. */
+  console?: ConsoleFiles;
 }
 
 const NO_DEAD_LETTERS = 'Dead letters are kept only with durable delivery (--delivery=durable).';
@@ -136,6 +139,7 @@ export class ConfigApi {
     }
     // Liveness: the process runs and answers, whatever its dependencies do.
     if (req.method === 'GET' && req.path === '/v1/status/live') return jsonResponse(200, { status: 'ok' });
+    if (isConsolePath(req.method, req.path)) return consoleResponse(req.path, this.deps.console);
     if (req.method === 'GET' && req.path === '/v1/metrics') {
       const { contentType, body } = await this.deps.renderMetrics();
       return { statusCode: 200, headers: { 'content-type': contentType }, body };

@@ -85,6 +85,7 @@ const WORKER_TIMEOUT = Duration.seconds(90);
 const QUEUE_RETENTION = Duration.days(14);
 
 const FUNCTIONS_DIR = join(__dirname, '..', '..', 'functions');
+const CONSOLE_DIR = join(__dirname, '..', '..', 'dist', 'console');
 
 /** The Event Gateway on AWS: two HTTP APIs, three Lambda handlers, the registry table, the delivery queue, dashboard and alarms. */
 export class EventGatewayStack extends Stack {
@@ -142,7 +143,14 @@ export class EventGatewayStack extends Stack {
     const events = new GatewayFunction(this, 'EventsHandler', { ...common, entry: handlerEntry('events', props.plugins), description: 'Event Gateway: Events API', timeout: HTTP_HANDLER_TIMEOUT })
       .bindRegistry(this.table, 'read')
       .bindDeliveryQueue(this.queue);
-    const config = new GatewayFunction(this, 'ConfigHandler', { ...common, entry: join(FUNCTIONS_DIR, 'config.ts'), description: 'Event Gateway: Config API', timeout: HTTP_HANDLER_TIMEOUT })
+    const config = new GatewayFunction(this, 'ConfigHandler', {
+      ...common,
+      entry: join(FUNCTIONS_DIR, 'config.ts'),
+      description: 'Event Gateway: Config API',
+      timeout: HTTP_HANDLER_TIMEOUT,
+      // The web console (built by npm run build) is served by this function from its own directory.
+      bundling: { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_input: string, output: string) => [`cp -r "${CONSOLE_DIR}" "${output}/console" || true`] } },
+    })
       .bindRegistry(this.table, 'readWrite')
       .bindDeadLetters(this.deadLetterQueue, this.queue);
     const protection = props.configApiProtection ?? 'iam';

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { InProcessQueue } from '../delivery/in-process';
@@ -15,6 +16,7 @@ import type { Plugin } from '../plugins/plugin';
 import { RoutingCache } from '../gateway/routing-cache';
 import { DependencyHealth, gatewayStatus, type GatewayStatus, type HealthBackoff } from '../health';
 import { ConfigApi } from '../http/config-api';
+import { consoleDirectory } from '../http/console';
 import { ConfigAccess, withConfigAccess, type ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
 import { PrometheusMetrics } from '../metrics/prometheus';
@@ -315,7 +317,9 @@ function configHandler(
   const aggregate = options.aggregateMetrics;
   const renderMetrics = aggregate ? async () => aggregate(await metrics.registry.getMetricsAsJSON()) : ownMetrics;
   const deadLetters = options.deadLetters ?? events?.deadLetters;
-  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, status, ...(deadLetters ? { deadLetters } : {}) });
+  // dist/console beside dist/lib when installed; the repository's dist/console when run from the sources (tests).
+  const consoleFiles = consoleDirectory([join(__dirname, '..', '..', 'console'), join(__dirname, '..', '..', 'dist', 'console')]);
+  const configApi = new ConfigApi({ registry, metrics, logger, renderMetrics, status, console: consoleFiles, ...(deadLetters ? { deadLetters } : {}) });
   const afterWrite = options.afterConfigWrite;
   if (!afterWrite) return withConfigAccess((req) => configApi.handle(req), access);
   let changes = 0;

@@ -57,6 +57,19 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(json(listed).functions.map((f: any) => f.functionId)).toEqual(['welcome-email']);
   });
 
+  it('serves the web console without a key, with its own script and a content security policy', async () => {
+    const page = (await handlers.config(configEvent('GET', '/console/'), lambdaContext)) as Result;
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers?.['content-security-policy']).toContain("default-src 'self'");
+    expect(page.body).toContain('<script defer src="app.js"></script>');
+    const script = (await handlers.config(configEvent('GET', '/console/app.js'), lambdaContext)) as Result;
+    expect([script.statusCode, script.headers?.['content-type']]).toEqual([200, 'text/javascript; charset=utf-8']);
+    const redirect = (await handlers.config(configEvent('GET', '/console'), lambdaContext)) as Result;
+    expect([redirect.statusCode, redirect.headers?.location]).toEqual([301, '/console/']);
+    expect(((await handlers.config(configEvent('GET', '/console/secret.txt'), lambdaContext)) as Result).statusCode).toBe(404);
+  });
+
   it('answers the live tail with 501: it needs the local server', async () => {
     const res = (await configCall('GET', '/tail')) as Result;
     expect(res.statusCode).toBe(501);

@@ -10,11 +10,11 @@ import { configHandler } from '../../lib/aws/handlers';
 import { EventGatewayStack } from '../../lib/infra/gateway-stack';
 import { createRegistryTable } from '../../lib/stores/dynamodb';
 import { LOCAL_CREDENTIALS, localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';
-import { configEvent, lambdaContext, sampleEvent } from '../support/lambda-events';
+import { configEvent, lambdaContext, sampleEvent, sqsBatch } from '../support/lambda-events';
 import { SqsLoopback } from '../support/sqs-loopback';
 
 const ROOT = join(__dirname, '..', '..');
-const PLUGINS = [join(ROOT, 'examples', 'plugins', 'redact.js'), join(ROOT, 'test', 'fixtures', 'plugins', 'tenant.ts')];
+const PLUGINS = ['redact.js', 'tenant.ts', 'pause.ts'].map((name) => join(ROOT, name === 'redact.js' ? 'examples' : 'test/fixtures', 'plugins', name));
 
 /** The asset folder of a synthesised function, by its description. */
 function bundleOf(outdir: string, template: Template, description: string): string {
@@ -53,6 +53,7 @@ describe('plugins on AWS', () => {
       env = {
         EG_TABLE_NAME: tableName,
         EG_QUEUE_URL: sqs.queueUrl(),
+        EG_DEAD_LETTER_QUEUE_URL: sqs.queueUrl('dlq'),
         EG_DYNAMODB_ENDPOINT: localDynamoDbConfig().endpoint,
         EG_SQS_ENDPOINT: sqs.endpoint,
         EG_LOG_LEVEL: 'silent',
@@ -69,6 +70,8 @@ describe('plugins on AWS', () => {
         ['/eventtypes', { name: 'user.created' }],
         ['/functions', { functionId: 'welcome', type: 'http', provider: { url: 'https://example.com/welcome' } }],
         ['/subscriptions', { type: 'async', eventType: 'user.created', functionId: 'welcome', path: '/' }],
+        // Never called: the pause plugin refuses its invocations.
+        ['/functions', { functionId: 'paused', type: 'http', provider: { url: 'https://example.com/paused' } }],
       ] as const) {
         const res = (await config(configEvent('POST', `/v1/spaces/default${path}`, body), lambdaContext)) as { statusCode: number };
         expect(res.statusCode).toBe(201);
@@ -101,6 +104,18 @@ describe('plugins on AWS', () => {
       const event = JSON.parse(JSON.parse(message?.Body ?? '{}').payload);
       expect(event.data).toEqual({ userId: 'u-43' });
       expect(event.extensions.tenant).toBe('acme');
+    });
+
+    it('runs the plugins in the bundled worker: a refused invocation is dead-lettered at once with the plugin message', async () => {
+      const worker = bundleOf(outdir, template, 'Event Gateway: async delivery worker');
+      const payload = JSON.stringify({ eventType: 'user.created', cloudEventsVersion: '0.1', source: '/signup', eventID: 'w1', data: {} });
+      const body = JSON.stringify({ deliveryId: 'd-paused', space: 'default', subscriptionId: 's', functionId: 'paused', eventType: 'user.created', eventId: 'w1', payload });
+      const result = await invoke(worker, sqsBatch([{ messageId: 'm-paused', body }]));
+      expect(result).toEqual({ batchItemFailures: [] });
+      const dead = sqs.queue(sqs.queueUrl('dlq'));
+      expect(dead.map((m) => [JSON.parse(m.Body).deliveryId, m.MessageAttributes?.['eg-error']?.StringValue, m.MessageAttributes?.['eg-attempts']?.StringValue])).toEqual([
+        ['d-paused', 'Function paused is paused.', '1'],
+      ]);
     });
 
     it('bundles the plugins into the worker, and not into the Config API handler', () => {

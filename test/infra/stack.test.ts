@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App, CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -211,6 +211,8 @@ describe('bundling', () => {
         expect([description, code.includes('Kinesis_20131202')]).toEqual([description, description.includes('worker')]);
         // Only the Config API carries its router.
         expect([description, code.includes('find-my-way')]).toEqual([description, description.includes('Config API')]);
+        // The Config API serves the web console from files beside its bundle (built by npm run build).
+        expect([description, existsSync(join(dirname(file), 'console', 'app.js'))]).toEqual([description, description.includes('Config API')]);
       }
     } finally {
       rmSync(outdir, { recursive: true, force: true });

@@ -23,6 +23,13 @@ describe('Config API access keys', () => {
     expect(decide('GET', '/nowhere')).toMatchObject({ allowed: false, statusCode: 401 });
   });
 
+  it("serves the console's files without a key (it asks for one itself), and nothing else under /console", () => {
+    expect(decide('GET', '/console')).toEqual({ allowed: true });
+    expect(decide('GET', '/console/app.js')).toEqual({ allowed: true });
+    expect(decide('POST', '/console/')).toMatchObject({ allowed: false, statusCode: 401 });
+    expect(decide('GET', '/consoleX')).toMatchObject({ allowed: false, statusCode: 401 });
+  });
+
   it('accepts the bearer scheme in any case, and nothing else', () => {
     expect(decide('POST', '/v1/spaces/a/functions', `bearer ${ADMIN}`)).toEqual({ allowed: true });
     expect(decide('POST', '/v1/spaces/a/functions', `Bearer ${ADMIN}`)).toEqual({ allowed: true });

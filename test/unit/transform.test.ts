@@ -1,4 +1,4 @@
-import { compileTransform, validateTransform } from '../../lib/events/transform';
+import { compileTransform, TRANSFORM_LIMITS, validateTransform } from '../../lib/events/transform';
 import type { CloudEvent } from '../../lib/events/accessors';
 
 const event: CloudEvent = { eventType: 'user.created', cloudEventsVersion: '0.1', source: '/users', eventID: '1', data: { name: 'Ada', tags: ['a', 'b'] } };
@@ -37,6 +37,11 @@ describe('transforms', () => {
 
   it('refuses a result holding a lambda, which is not JSON', async () => {
     await expect(compileTransform({ jsonata: '{"f": function($x) { $x }}', replace: 'data' }).apply(event)).rejects.toThrow(/^Transform failed: the result is not JSON/);
+  });
+
+  it('stops deep recursion at the depth limit (given all the time it needs, so that depth is what stops it)', async () => {
+    const deep = compileTransform({ jsonata: '($depth := function($n) { $n = 0 ? 0 : 1 + $depth($n - 1) }; $depth(100000))', replace: 'data' }, { ...TRANSFORM_LIMITS, timeout: 600_000 });
+    await expect(deep.apply(event)).rejects.toThrow(/^Transform failed: Stack overflow\. Check for non-terminating recursive function\./);
   });
 
   it('bounds sequence length', async () => {
