@@ -18,6 +18,10 @@
  * parse.ts looksLikeV1 of a non-object → true: 1.0 and 0.1 validation refuse it with the same message
  * parse.ts a refused batch entry's `typeof item === 'object'` → true: primitives have no string id or type
  * parse.ts parseQuery's empty-query shortcut (2 mutants): URLSearchParams('') has no entries either
+ * http-binding.ts HEX without `^` or without `$` (2): the text tested is a slice of at most two characters
+ * http-binding.ts decodeHeaderValue's no-`%` shortcut (2 mutants): decoding text without `%` gives it back unchanged
+ * http-binding.ts dataOfBinaryBody's JSON catch block emptied: it falls through to the same data_base64
+ * http-binding.ts `event.data_base64 === undefined` → true: validation never lets data and data_base64 come together
  * target-network.ts '::/96' → "": unreachable, parseIp reads ::/96 (but :: and ::1) as IPv4-compatible
  * target-network.ts prefix `/^\d+$/` without `$`: Number() of anything after the digits is NaN or not an integer, refused
  * target-network.ts agent host `?? ''`: node:http always passes a host

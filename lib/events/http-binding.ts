@@ -34,7 +34,7 @@ export function decodeHeaderValue(value: string): string {
       i += 2;
       continue;
     }
-    bytes.push(...Buffer.from(text[i] as string, 'utf8'));
+    bytes.push(...Buffer.from(text[i] as string));
   }
   return strictUtf8.decode(Uint8Array.from(bytes));
 }
@@ -48,7 +48,7 @@ export function encodeHeaderValue(value: string): string {
       out += char;
       continue;
     }
-    for (const byte of Buffer.from(char, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+    for (const byte of Buffer.from(char)) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
 }

@@ -85,9 +85,12 @@ describe('toBinaryMessage for 1.0 events', () => {
     ['bytes with a type', { data_base64: 'AAE=', datacontenttype: 'image/png' }, 'image/png', '\x00\x01'],
     ['no data', {}, undefined, ''],
     ['no data but a type', { datacontenttype: 'text/plain' }, 'text/plain', ''],
+    ['a string without a type, as JSON', { data: 'x' }, 'application/json', '"x"'],
+    ['an object with a text type, as JSON', { data: { a: 1 }, datacontenttype: 'text/plain' }, 'text/plain', '{"a":1}'],
   ])('writes %s', (_name, fields, contentType, body) => {
     const message = toBinaryMessage({ ...v1, ...fields });
     expect(message.headers['content-type']).toBe(contentType);
+    expect('content-type' in message.headers).toBe(contentType !== undefined);
     expect(message.body.toString('latin1')).toBe(body);
     expect(Object.keys(message.headers).filter((h) => h.startsWith('ce-data'))).toEqual([]);
   });
@@ -145,6 +148,7 @@ describe('toV1', () => {
   it('gives extensions legal names, skips those that clash or vanish, and turns objects into JSON', () => {
     const event = toV1(v01({ extensions: { 'My-Ext': 'a', 'my_ext': 'b', Source: 'x', '--': 'y', nested: { a: [1] }, nothing: null, eventgateway: null } }));
     expect(event).toStrictEqual({ specversion: '1.0', id: '1', source: '/s', type: 't', myext: 'a', nested: '{"a":[1]}', nothing: null, eventgateway: null });
+    expect(toV1(v01({ extensions: { eventgateway: 'plain' } }))).toStrictEqual({ specversion: '1.0', id: '1', source: '/s', type: 't', eventgateway: 'plain' });
   });
 
   it('spreads the gateway extension object into eventgateway<key> extensions', () => {
