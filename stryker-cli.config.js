@@ -12,7 +12,8 @@ module.exports = {
   ...base,
   jest: { projectType: 'custom', configFile: 'jest.stryker-cli.config.js', enableFindRelatedTests: false },
   coverageAnalysis: 'off',
-  mutate: ['lib/server/main.ts'],
+  // main.ts is the entry point; backends.ts turns the command line into the gateway's start options.
+  mutate: ['lib/server/main.ts', 'lib/server/backends.ts'],
   buildCommand: 'npx tsc -p tsconfig.build.json',
   htmlReporter: { fileName: 'reports/mutation/cli.html' },
 };
