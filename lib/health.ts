@@ -132,6 +132,8 @@ export interface GatewayStatus {
   status: 'ok' | 'degraded';
   registry?: string;
   queue?: string;
+  /** With `--processes N`: how many workers did not answer the primary's status request. */
+  workers?: string;
 }
 
 /** The gateway's status from its dependencies' health: `ok`, or `degraded` naming each unavailable one. */
@@ -142,6 +144,35 @@ export function gatewayStatus(dependencies: { registry?: DependencyHealth; queue
     if (!health || health.current.available) continue;
     status.status = 'degraded';
     status[key] = health.describe();
+  }
+  return status;
+}
+
+/** A worker's answer to the primary's status request: its status, or undefined when it did not answer (or its slot has no live worker). */
+export type WorkerStatus = GatewayStatus | undefined;
+
+/**
+ * The status of a cluster: degraded if the primary or any worker is, each reason naming the processes
+ * it comes from (the same reason from several processes is given once), and `workers` counting those
+ * that did not answer.
+ */
+export function clusterStatus(primary: GatewayStatus, workers: readonly WorkerStatus[]): GatewayStatus {
+  const processes: Array<[string, GatewayStatus]> = [['primary', primary], ...workers.flatMap((s, slot): Array<[string, GatewayStatus]> => (s ? [[`worker ${slot}`, s]] : []))];
+  const status: GatewayStatus = { status: 'ok' };
+  for (const key of ['registry', 'queue'] as const) {
+    const byReason = new Map<string, string[]>();
+    for (const [name, s] of processes) {
+      const reason = s[key];
+      if (reason !== undefined) byReason.set(reason, [...(byReason.get(reason) ?? []), name]);
+    }
+    if (byReason.size === 0) continue;
+    status.status = 'degraded';
+    status[key] = [...byReason].map(([reason, names]) => `${reason} (${names.join(', ')})`).join('; ');
+  }
+  const silent = workers.filter((s) => s === undefined).length;
+  if (silent > 0) {
+    status.status = 'degraded';
+    status.workers = `${silent} of ${workers.length} not answering`;
   }
   return status;
 }

@@ -34,7 +34,7 @@ export interface ConfigApiDeps {
   /** Dead letters of async delivery; absent when delivery keeps none (the in-memory mode). */
   deadLetters?: DeadLetters;
   /** The gateway's readiness for `GET /v1/status`; without it the status is always ok. */
-  status?: () => GatewayStatus;
+  status?: () => GatewayStatus | Promise<GatewayStatus>;
   /** The built web console served at /console; absent or unbuilt, /console answers 404. */
   console?: ConsoleFiles;
 }
@@ -134,7 +134,7 @@ export class ConfigApi {
   async handle(req: IncomingRequest): Promise<GatewayResponse> {
     if (req.method === 'GET' && req.path === '/v1/status') {
       // Readiness: 503 while a dependency is unavailable, so that load balancers send elsewhere.
-      const status = this.deps.status?.() ?? { status: 'ok' };
+      const status = (await this.deps.status?.()) ?? { status: 'ok' };
       return jsonResponse(status.status === 'ok' ? 200 : 503, status);
     }
     // Liveness: the process runs and answers, whatever its dependencies do.

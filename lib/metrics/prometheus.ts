@@ -38,7 +38,8 @@ export class PrometheusMetrics implements GatewayMetrics {
       registers,
     });
     this.invalid = new Counter({ name: 'eventgateway_events_invalid_total', help: "Events refused because their data failed their type's schema.", labelNames, registers });
-    this.backlog = new Gauge({ name: 'eventgateway_events_backlog', help: 'Async deliveries waiting for a worker.', registers });
+    // In a cluster each process has its own backlog: the aggregate is their sum.
+    this.backlog = new Gauge({ name: 'eventgateway_events_backlog', help: 'Async deliveries waiting for a worker.', registers, aggregator: 'sum' });
     this.processing = new Histogram({
       name: 'eventgateway_events_custom_processing_seconds',
       help: 'Time to deliver an event to one target.',
@@ -89,6 +90,8 @@ export class PrometheusMetrics implements GatewayMetrics {
       help: "State of a target's circuit breaker: 0 closed, 1 half-open, 2 open (only targets that have failed appear).",
       labelNames: ['space', 'function'],
       registers,
+      // A state, not an amount: in a cluster each process has its own breaker, the aggregate shows the most open one.
+      aggregator: 'max',
     });
     this.circuitTransitions = new Counter({
       name: 'eventgateway_target_circuit_transitions_total',

@@ -4,6 +4,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import { ShardDeadLetters, shardFile, strayShards } from '../delivery/shards';
 import type { DeadLetters } from '../delivery/queue';
 import { ActivityFeed, type Activity, type ActivityListener } from '../gateway/activity';
+import { clusterStatus, type GatewayStatus, type WorkerStatus } from '../health';
 import type { ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
 import type { Plugin } from '../plugins/plugin';
@@ -31,6 +32,7 @@ type ToWorker =
   | { eg: 'registry-changed'; seq: number }
   | { eg: 'wake'; added: number }
   | { eg: 'metrics'; id: number }
+  | { eg: 'status'; id: number }
   | { eg: 'activity-interest'; listening: boolean; watched: string[] }
   | { eg: 'drain' };
 
@@ -38,6 +40,7 @@ type ToPrimary =
   | { eg: 'ready'; eventsUrl: string }
   | { eg: 'registry-ack'; seq: number }
   | { eg: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { eg: 'status'; id: number; status: GatewayStatus }
   | { eg: 'activity'; item: Activity };
 
 const SLOT_ENV = 'EVENT_GATEWAY_WORKER_SLOT';
@@ -45,6 +48,8 @@ const SLOT_ENV = 'EVENT_GATEWAY_WORKER_SLOT';
 const ACK_TIMEOUT_MS = 2000;
 /** Longest a metrics scrape waits for the workers' figures. */
 const METRICS_TIMEOUT_MS = 2000;
+/** Longest `GET /v1/status` waits for a worker's status; one that does not answer in time counts as degraded. */
+const STATUS_TIMEOUT_MS = 1000;
 /** A worker that stops earlier than this after its start is restarted after a pause, not at once. */
 const CRASH_LOOP_MS = 5000;
 /** Longest the primary waits for the workers to drain on shutdown. */
@@ -102,6 +107,8 @@ class Workers {
   private ackWaiters: Array<() => void> = [];
   private metricsId = 0;
   private readonly metricsWaiters = new Map<number, (metrics: MetricObjectWithValues<MetricValue<string>>[]) => void>();
+  private statusId = 0;
+  private readonly statusWaiters = new Map<number, (status: GatewayStatus) => void>();
   stopping = false;
   private readyWaiter?: { count: number; resolve: (url: string) => void; reject: (err: Error) => void };
   private eventsUrl?: string;
@@ -150,6 +157,9 @@ class Workers {
         return;
       case 'metrics':
         this.metricsWaiters.get(message.id)?.(message.metrics);
+        return;
+      case 'status':
+        this.statusWaiters.get(message.id)?.(message.status);
         return;
       case 'activity':
         this.feed.publish(message.item);
@@ -248,6 +258,29 @@ class Workers {
     );
   }
 
+  /** The status of each slot's worker, by slot: undefined for a slot without a ready worker or one that does not answer in time. */
+  async statuses(): Promise<WorkerStatus[]> {
+    const slots = Array.from({ length: this.count }, (_, slot) => this.bySlot.get(slot));
+    return Promise.all(slots.map((state) => (state?.ready && state.worker.isConnected() ? this.askStatus(state) : undefined)));
+  }
+
+  private askStatus(state: WorkerState): Promise<WorkerStatus> {
+    return new Promise((resolve) => {
+      const id = ++this.statusId;
+      const timer = setTimeout(() => {
+        this.statusWaiters.delete(id);
+        this.logger.warn({ slot: state.slot }, 'worker did not report its status in time');
+        resolve(undefined);
+      }, STATUS_TIMEOUT_MS);
+      this.statusWaiters.set(id, (status) => {
+        clearTimeout(timer);
+        this.statusWaiters.delete(id);
+        resolve(status);
+      });
+      this.send(state, { eg: 'status', id });
+    });
+  }
+
   /** Asks every worker to drain and resolves once all exited (killing those still there at the deadline). */
   async drain(): Promise<void> {
     this.stopping = true;
@@ -294,6 +327,7 @@ async function runPrimary(options: CliOptions, configAccess: ConfigAccessOptions
       const registry = AggregatorRegistry.aggregate([own, ...(await workers.metrics())]);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
+    aggregateStatus: async (own) => clusterStatus(own, await workers.statuses()),
   });
   gateway.onRegistryChange(() => workers.changed());
   let eventsUrl: string;
@@ -379,6 +413,9 @@ async function runWorker(options: CliOptions, configAccess: ConfigAccessOptions,
           (metrics) => process.send?.({ eg: 'metrics', id: message.id, metrics } satisfies ToPrimary),
           (err: unknown) => workerLogger.warn({ err }, 'could not collect metrics'),
         );
+        return;
+      case 'status':
+        process.send?.({ eg: 'status', id: message.id, status: gateway.status() } satisfies ToPrimary);
         return;
       case 'activity-interest':
         relay(message.listening, message.watched);

@@ -80,6 +80,8 @@ export interface GatewayOptions {
   afterConfigWrite?: () => Promise<void>;
   /** Config role: the metrics of every process, given this process's own as JSON. */
   aggregateMetrics?: (own: MetricObjectWithValues<MetricValue<string>>[]) => Promise<{ contentType: string; body: string }>;
+  /** Config role: the status of every process, given this process's own. */
+  aggregateStatus?: (own: GatewayStatus) => Promise<GatewayStatus>;
   /** The activity feed the live tails read (a cluster's primary passes one that relays its workers'). */
   activity?: ActivityFeed;
   /** Names the registry store in logs when it is unavailable, e.g. `DynamoDB table "registry" (…)`. */
@@ -118,6 +120,8 @@ export interface RunningGateway {
   onRegistryChange(listener: () => void): void;
   /** This process's metrics, for a cluster's aggregation. */
   metricsJson(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+  /** This process's own status (what a cluster's primary gathers from its workers). */
+  status(): GatewayStatus;
   /** What happens here, for the live tails (a cluster's worker relays it to the primary). */
   activity: ActivityFeed;
 }
@@ -252,6 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     wakeDeliveries: (added) => events?.durable?.wake(added),
     onRegistryChange: (listener) => registry.onChange(listener),
     activity,
+    status,
     metricsJson: async () => {
       if (events) metrics.setBacklog(events.queue.backlog());
       return metrics.registry.getMetricsAsJSON();
@@ -307,7 +312,7 @@ function configHandler(
   registry: RegistryService,
   metrics: PrometheusMetrics,
   events: ReturnType<typeof startEvents> | undefined,
-  status: () => GatewayStatus,
+  ownStatus: () => GatewayStatus,
 ) {
   const { logger } = options;
   const ownMetrics = () => {
@@ -315,6 +320,8 @@ function configHandler(
     return metrics.render();
   };
   const aggregate = options.aggregateMetrics;
+  const aggregateStatus = options.aggregateStatus;
+  const status = aggregateStatus ? () => aggregateStatus(ownStatus()) : ownStatus;
   const renderMetrics = aggregate ? async () => aggregate(await metrics.registry.getMetricsAsJSON()) : ownMetrics;
   const deadLetters = options.deadLetters ?? events?.deadLetters;
   // dist/console beside dist/lib when installed; the repository's dist/console when run from the sources (tests).

@@ -1,4 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRegistryTable } from '../../lib/stores/dynamodb';
@@ -151,6 +153,74 @@ describe('--processes 2', () => {
     expect(replayed.sort()).toEqual(['r-0', 'r-1', 'r-2', 'r-3', 'r-4', 'r-5']);
     await eventually(async () => expect((await call('GET', `${space}/deadletters`)).body.deadLetters).toEqual([]));
   });
+
+  it('shows in /v1/metrics the most open circuit of a target across the workers, not the sum of their states', async () => {
+    const space = `${gw.configUrl}/v1/spaces/circuits`;
+    await call('POST', `${space}/eventtypes`, { name: 'tripped' });
+    await call('POST', `${space}/functions`, { functionId: 'down', type: 'http', provider: { url: target.url } });
+    await call('POST', `${space}/subscriptions`, { type: 'async', eventType: 'tripped', functionId: 'down', path: '/tripped' });
+    target.behaviour = () => ({ status: 500, body: 'down' });
+    // Round-robin: each worker gets about half, more than the 5 failures that open its circuit.
+    for (let i = 0; i < 20; i++) {
+      expect((await freshRequest(`${gw.eventsUrl}/tripped`, { method: 'POST', headers: ceHeaders, body: cloudEvent('tripped', `t-${i}`) })).status).toBe(202);
+    }
+    const state = async () => {
+      const text = (await call('GET', `${gw.configUrl}/v1/metrics`)).body as string;
+      return Number(/eventgateway_target_circuit_state\{space="circuits",function="down"\} (\d+)/.exec(text)?.[1]);
+    };
+    // Open (2) in both workers: summed it would read 4.
+    await eventually(async () => expect(await state()).toBe(2));
+    const opened = (await call('GET', `${gw.configUrl}/v1/metrics`)).body as string;
+    expect(Number(/eventgateway_target_circuit_transitions_total\{space="circuits",function="down",state="open"\} (\d+)/.exec(opened)?.[1])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers /v1/status for every process, naming a degraded or silent worker, and recovers after a restart', async () => {
+    const status = async () => {
+      const res = await fetch(`${gw.configUrl}/v1/status`);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await status()).toEqual({ status: 200, body: { status: 'ok' } });
+
+    // Another process holds the write lock of worker 1's delivery file: its enqueues fail after SQLite's busy timeout.
+    const space = `${gw.configUrl}/v1/spaces/statusfaults`;
+    await call('POST', `${space}/eventtypes`, { name: 'queued' });
+    await call('POST', `${space}/functions`, { functionId: 'queued', type: 'http', provider: { url: target.url } });
+    await call('POST', `${space}/subscriptions`, { type: 'async', eventType: 'queued', functionId: 'queued', path: '/queued' });
+    const lock = new Database(join(dataDir, 'deliveries-1.db'), { timeout: 5000 });
+    try {
+      lock.exec('BEGIN IMMEDIATE');
+      const answers: number[] = [];
+      for (let i = 0; i < 10 && !answers.includes(503); i++) {
+        answers.push((await freshRequest(`${gw.eventsUrl}/queued`, { method: 'POST', headers: ceHeaders, body: cloudEvent('queued', `q-${i}`) })).status);
+      }
+      expect(answers).toContain(503);
+      expect(await status()).toEqual({ status: 503, body: { status: 'degraded', queue: expect.stringMatching(/^unavailable: .+ \(worker 1\)$/) } });
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+    }
+    await eventually(async () => expect(await status()).toEqual({ status: 200, body: { status: 'ok' } }), 20_000);
+
+    // A worker that does not answer within the primary's deadline counts as degraded.
+    const [first, second] = workerPids(gw) as [number, number];
+    process.kill(second, 'SIGSTOP');
+    try {
+      expect(await status()).toEqual({ status: 503, body: { status: 'degraded', workers: '1 of 2 not answering' } });
+    } finally {
+      process.kill(second, 'SIGCONT');
+    }
+    expect(await status()).toEqual({ status: 200, body: { status: 'ok' } });
+
+    // A killed worker is restarted; the status does not stay degraded.
+    process.kill(second, 'SIGKILL');
+    await eventually(() => {
+      const pids = workerPids(gw);
+      expect(pids).toHaveLength(2);
+      expect(pids).toContain(first);
+      expect(pids).not.toContain(second);
+    }, 20_000);
+    await eventually(async () => expect(await status()).toEqual({ status: 200, body: { status: 'ok' } }), 20_000);
+  }, 60_000);
 });
 
 /** A target that answers after `delayMs` and records the event IDs it received. */
