@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SqsApi } from '../aws-api/sqs';
+import { sqsClient } from '../delivery/sqs-client';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { gatewayStatus } from '../health';
 import { ConfigAccess } from '../http/config-access';
@@ -23,7 +23,7 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
   const deadLetters =
     config.deadLetterQueueUrl && config.queueUrl
       ? new SqsDeadLetters({
-          sqs: new SqsApi({ queueUrl: config.deadLetterQueueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
+          sqs: sqsClient(config.deadLetterQueueUrl, config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
           deadLetterQueueUrl: config.deadLetterQueueUrl,
           queueUrl: config.queueUrl,
         })

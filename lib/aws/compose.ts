@@ -105,7 +105,8 @@ export function composeRouter(config: AwsConfig, options: ComposeOptions, connec
   const sqs = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
   const queue = new TrackedQueue(sqs, new DependencyHealth({ name: 'queue', logger: base.logger, description: 'the SQS delivery queue' }));
   const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger, ...pluginsOf(config, options, base) });
-  return { ...base, router };
+  // The delivery queue's SQS client, for the worker's retries: one SQS client per handler.
+  return { ...base, router, queue, sqsClient: sqs.sqs };
 }
 
 /**
