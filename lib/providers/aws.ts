@@ -29,6 +29,8 @@ export interface AwsCallOptions {
   /** Connection agents for the SDK clients, e.g. ones that check resolved addresses; keep-alive ones by default. */
   httpAgent?: HttpAgent;
   httpsAgent?: HttpsAgent;
+  /** Called with each new client, e.g. to trace its calls (Lambda's X-Ray tracer). */
+  instrument?: <C>(client: C) => C;
 }
 
 /**
@@ -45,7 +47,8 @@ export class AwsClientCache {
     const key = clientKey(service, target);
     const existing = this.clients.get(key);
     if (existing) return existing as C;
-    const client = make(this.settings(target));
+    const made = make(this.settings(target));
+    const client = this.options.instrument ? this.options.instrument(made) : made;
     this.clients.set(key, client);
     return client;
   }
@@ -161,13 +164,40 @@ function refusedCause(err: unknown): TargetRefusedError | undefined {
   return undefined;
 }
 
-/** Runs one SDK call with the call deadline (and the caller's, when given) and maps its failure. */
-export async function callAws<T>(cache: AwsClientCache, what: string, call: (abortSignal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
+/** An SDK command: its own middleware stack lets one call watch its attempts. */
+interface Command {
+  middlewareStack: { add(middleware: unknown, options: { step: 'deserialize'; name: string; override: boolean }): void };
+}
+
+/**
+ * Runs one SDK call with the call deadline (and the caller's, when given) and maps its failure. When the deadline ends the SDK's
+ * retries, the failure that made it retry (a refused connection, a throttle, a 5xx) is what is
+ * reported: it says more than "timed out" and keeps its classification (unreachable stays unreachable).
+ */
+export async function callAws<T>(cache: AwsClientCache, what: string, command: Command, call: (abortSignal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
+  let attemptFailure: unknown;
+  // The deserialize step runs inside the retry loop: once per attempt.
+  command.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!isAbort(err)) attemptFailure = err;
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'eventGatewayAttemptFailure', override: true },
+  );
   try {
     return await call(cache.callSignal(caller));
   } catch (err) {
-    throw awsTargetError(err, what);
+    throw awsTargetError(isAbort(err) && attemptFailure !== undefined ? attemptFailure : err, what);
   }
+}
+
+function isAbort(err: unknown): boolean {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** At most 200 characters of a message from AWS, for logs. */

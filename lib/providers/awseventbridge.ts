@@ -22,7 +22,8 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
         DetailType: config.detailType ?? context?.eventType ?? 'event',
         Detail: payload,
       };
-      const out = await callAws(clients, what, (abortSignal) => client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal }), context?.signal);
+      const command = new PutEventsCommand({ Entries: [entry] });
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       const result = out.Entries?.[0];
       if ((out.FailedEntryCount ?? 0) > 0 || result?.ErrorCode) {
         const code = result?.ErrorCode ?? 'UnknownError';

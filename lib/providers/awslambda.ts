@@ -13,7 +13,7 @@ export function lambdaProvider(config: LambdaConfig, clients: AwsClientCache): P
   return {
     invoke: async (payload, context) => {
       const command = new InvokeCommand({ FunctionName: config.arn, InvocationType: 'RequestResponse', Payload: payload, ...clientContext(context) });
-      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       const answer = Buffer.from(out.Payload ?? new Uint8Array());
       if (out.FunctionError) {
         throw new TargetError('function-error', `${what} failed (${out.FunctionError}): ${describeFailure(answer)}`);

@@ -52,7 +52,8 @@ const counterOf = (kind: RecordKind) => `refBy_${kind}` as const;
  * by every write so that routing caches can poll one cheap GetItem.
  */
 export class DynamoDbStore implements RegistryStore {
-  private readonly client: DynamoDBClient;
+  /** The DynamoDB client (the DocumentClient sends through its middleware stack), e.g. for tracing. */
+  readonly client: DynamoDBClient;
   /** Plain values in and out, marshalled by the SDK. */
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
