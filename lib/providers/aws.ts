@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { SdkError as ClassifiedError } from '@smithy/types';
 import type { AwsCredentialFields } from './config';
 import { TargetError } from './provider';
 import { TargetRefusedError } from './target-network';
@@ -113,18 +115,6 @@ const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
 ]);
 
-/** AWS error names that mean "too many requests now": worth retrying later. */
-export const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'KMSThrottlingException',
-]);
-
 interface SdkError {
   name?: string;
   message?: string;
@@ -139,6 +129,8 @@ export function awsTargetError(err: unknown, what: string): TargetError {
   if (refused) return new TargetError('refused', `call to ${what} refused: ${refused.message}`, { cause: err });
   const e = (err ?? {}) as SdkError;
   const name = e.name ?? 'Error';
+  // The SDK's classifiers read optional fields only: any thrown value will do.
+  const classified = e as unknown as ClassifiedError;
   if (name === 'AbortError' || name === 'TimeoutError') {
     return new TargetError('timeout', `call to ${what} timed out`, { cause: err });
   }
@@ -146,12 +138,16 @@ export function awsTargetError(err: unknown, what: string): TargetError {
     const hint = name === 'CredentialsProviderError' ? 'no AWS credentials were found: set awsAccessKeyId/awsSecretAccessKey on the function or give the gateway a role' : `AWS refused the credentials (${name}): check the function's awsAccessKeyId/awsSecretAccessKey/awsSessionToken, their expiry, and that they may call ${what}`;
     return new TargetError('credentials', `call to ${what} failed: ${hint}`, { cause: err });
   }
-  const status = e.$metadata?.httpStatusCode;
-  if (THROTTLING_ERRORS.has(name)) {
+  // The SDK's own classification, as its retry strategy uses it: throttling is any service's throttle
+  // (ThrottlingException, SQS's RequestThrottled, Kinesis's ProvisionedThroughputExceededException, a 429…).
+  if (isThrottlingError(classified)) {
     return new TargetError('status', `call to ${what} was throttled (${name})`, { cause: err, statusCode: 429 });
   }
+  const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) {
-    return new TargetError('status', `call to ${what} failed: ${name} (${status}): ${short(e.message)}`, { cause: err, statusCode: status });
+    // A 4xx the SDK still calls transient (a retryable error, a corrected clock skew) is retried as a 503 would be.
+    const statusCode = status < 500 && isTransientError(classified) ? 503 : status;
+    return new TargetError('status', `call to ${what} failed: ${name} (${status}): ${short(e.message)}`, { cause: err, statusCode });
   }
   return new TargetError('unreachable', `call to ${what} failed: ${e.code ?? name}`, { cause: err });
 }

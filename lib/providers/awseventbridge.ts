@@ -1,4 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { isThrottlingError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 import { callAws, connectorAnswer, short, type AwsClientCache } from './aws';
 import type { EventBridgeConfig } from './config';
 import { TargetError, type Provider } from './provider';
@@ -36,7 +38,8 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
 
 /** An HTTP-like status for an entry's error code, so that delivery retries only what may pass later. */
 function entryStatus(code: string): number {
-  if (code === 'ThrottlingException') return 429;
+  // The SDK's classification of the entry's code, as for a whole call's error.
+  if (isThrottlingError({ name: code, $metadata: {} } as unknown as SdkError)) return 429;
   if (code === 'InternalFailure' || code === 'InternalException') return 500;
   return 400;
 }

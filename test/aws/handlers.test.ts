@@ -264,6 +264,23 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
       ]);
     });
 
+    it('gives a delivery its SQS target throttles (RequestThrottled, a 400) back for a retry instead of dead-lettering it', async () => {
+      const throttled = sqs.queueUrl('throttled');
+      sqs.throttle = (url) => url === throttled;
+      try {
+        const fn = await configCall('POST', '/functions', { functionId: 'throttled-fn', type: 'awssqs', provider: { queueUrl: throttled, region: 'us-east-1', endpoint: sqs.endpoint, awsAccessKeyId: 'AKIDEXAMPLE', awsSecretAccessKey: 'secret' } });
+        expect(fn.statusCode).toBe(201);
+        const res = (await handlers.worker(sqsBatch([{ messageId: 'm-throttled', body: delivery('d-throttled', 'throttled-fn') }]), lambdaContext)) as SQSBatchResponse;
+        expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-throttled' }]);
+        expect(dlq()).toEqual([]);
+        const sends = sqs.calls.filter((c) => c.target === 'AmazonSQS.SendMessage' && c.body.QueueUrl === throttled);
+        expect(sends.length).toBeGreaterThanOrEqual(1);
+        expect(sends.every((c) => c.signature === 'valid')).toBe(true);
+      } finally {
+        sqs.throttle = () => false;
+      }
+    });
+
     it('gives a failed delivery back after its backoff, and dead-letters it once its maxAttempts are used', async () => {
       await configCall('POST', '/functions', { functionId: 'flaky-fn', type: 'http', provider: { url: bad.url } });
       const body = delivery('d-flaky', 'flaky-fn', { retry: { maxAttempts: 2, maxAgeSeconds: 3600 } });

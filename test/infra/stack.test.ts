@@ -5,11 +5,12 @@ import { App, CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { bundleBudgetKb } from '../../lib/infra/bundle-budgets';
+import { CDK_JSON_CONTEXT, recommendedFeatureFlags } from '../support/cdk-context';
 import { EventGatewayStack, type EventGatewayStackProps } from '../../lib/infra/gateway-stack';
 
 /** Synthesises the stack without bundling (fast); bundling has its own test below. */
 function synth(props: EventGatewayStackProps = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   return Template.fromStack(new EventGatewayStack(app, 'EventGateway', props));
 }
 
@@ -118,7 +119,7 @@ describe('EventGatewayStack', () => {
   });
 
   it('in key mode leaves the route to the config handler, which alone may read the keys secret, named in its environment, never its value', () => {
-    const keyedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const keyedApp = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
     const holder = new Stack(keyedApp, 'Secrets');
     // Where the secret would live; CloudFormation wants a stack to hold at least one resource.
     new CfnWaitConditionHandle(holder, 'Placeholder');
@@ -170,6 +171,14 @@ describe('EventGatewayStack', () => {
 
   it('keeps the dead-letter retention a prop', () => {
     synth({ deadLetterRetention: Duration.days(4) }).hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 4 * 86400 });
+  });
+});
+
+describe('cdk.json', () => {
+  it("sets every feature flag aws-cdk-lib recommends, as `cdk init` writes them (the stack tests above synthesise with them)", () => {
+    const recommended = recommendedFeatureFlags();
+    expect(Object.keys(recommended).length).toBeGreaterThan(80);
+    expect(CDK_JSON_CONTEXT).toMatchObject(recommended);
   });
 });
 
