@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { bundleBudgetKb } from '../lib/infra/bundle-budgets';
 import { EventGatewayStack } from '../lib/infra/gateway-stack';
 
 /**
  * The Lambda side of the bench: synthesises the stack (the real NodejsFunction bundling, local
- * esbuild), then reports each handler's bundle size and its cold `require` time, the median of
+ * esbuild), then reports each handler's bundle size beside its budget and its cold `require` time, the median of
  * RUNS fresh Node processes. Run by bench/run.ts through tsx (lib/infra is not in dist).
  */
 
@@ -39,11 +40,12 @@ function main(): void {
     const app = new App({ outdir });
     const stack = new EventGatewayStack(app, 'EventGateway');
     const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { Code: { S3Key: string }; Description?: string } }> };
-    const lines = ['| Lambda handler | bundle KB (minified) | cold require ms (median of 7) |', '|---|---:|---:|'];
+    const lines = ['| Lambda handler | bundle KB (minified) | budget KB | cold require ms (median of 7) |', '|---|---:|---:|---:|'];
     for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
       const file = join(outdir, `asset.${String(resource.Properties.Code.S3Key).replace('.zip', '')}`, 'index.js');
       const times = Array.from({ length: RUNS }, () => coldRequireMs(file));
-      lines.push(`| ${String(resource.Properties.Description)} | ${(statSync(file).size / 1024).toFixed(0)} | ${median(times).toFixed(1)} |`);
+      const description = String(resource.Properties.Description);
+      lines.push(`| ${description} | ${(statSync(file).size / 1024).toFixed(0)} | ${bundleBudgetKb(description)} | ${median(times).toFixed(1)} |`);
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {

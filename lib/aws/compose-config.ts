@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SqsApi } from '../aws-api/sqs';
+import { sqsClient } from '../delivery/sqs-client';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import { gatewayStatus } from '../health';
 import { ConfigAccess } from '../http/config-access';
@@ -7,14 +7,15 @@ import { ConfigApi } from '../http/config-api';
 import { consoleDirectory } from '../http/console';
 import { join } from 'node:path';
 import { RegistryService } from '../registry/service';
-import { composeBase, type AwsConfig, type ComposeOptions } from './compose';
+import { composeBase, type AwsConfig } from './compose';
 import { SecretAccessKeys } from './config-keys';
+import { sdkClientConfig } from './sdk-config';
 
 // Apart from compose.ts so that the Config API's router (find-my-way) stays out of the events and worker bundles.
 
 /** The Config API handler's parts. */
-export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
-  const base = composeBase(config, options);
+export function composeConfig(config: AwsConfig) {
+  const base = composeBase(config);
   const registry = new RegistryService(base.store);
   const renderMetrics = async () => ({
     contentType: 'text/plain; charset=utf-8',
@@ -23,7 +24,7 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
   const deadLetters =
     config.deadLetterQueueUrl && config.queueUrl
       ? new SqsDeadLetters({
-          sqs: new SqsApi({ queueUrl: config.deadLetterQueueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) }),
+          sqs: sqsClient(config.deadLetterQueueUrl, config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
           deadLetterQueueUrl: config.deadLetterQueueUrl,
           queueUrl: config.queueUrl,
         })
@@ -34,7 +35,7 @@ export function composeConfig(config: AwsConfig, options: ComposeOptions = {}) {
   const consoleFiles = consoleDirectory([join(__dirname, 'console'), join(__dirname, '..', '..', 'dist', 'console')]);
   const configApi = new ConfigApi({ registry, metrics: base.metrics, logger: base.logger, renderMetrics, status, console: consoleFiles, ...(deadLetters ? { deadLetters } : {}) });
   if (config.configKeysSecret) {
-    const client = new SecretsManagerClient(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {});
+    const client = new SecretsManagerClient(sdkClientConfig(config.secretsManagerEndpoint ? { endpoint: config.secretsManagerEndpoint } : {}));
     const keys = new SecretAccessKeys({ client, secretId: config.configKeysSecret, logger: base.logger, ...(config.configKeysTtlMs !== undefined ? { ttlMs: config.configKeysTtlMs } : {}) });
     // Read during the cold start, before the first request waits on it; it never rejects (failures refuse requests).
     void keys.current();

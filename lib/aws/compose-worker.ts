@@ -1,4 +1,3 @@
-import { SqsApi } from '../aws-api/sqs';
 import { SqsRetries } from '../delivery/sqs-retries';
 import { connectorFactories } from '../providers/connectors';
 import type { ConnectorFactories } from '../providers/factories';
@@ -13,8 +12,8 @@ export function composeWorker(config: AwsConfig, options: ComposeOptions = {}) {
   const ownQueues = [config.queueUrl, config.deadLetterQueueUrl].filter((url): url is string => url !== undefined);
   const parts = composeRouter(config, options, (deps) => withoutOwnQueues(connectorFactories(deps), ownQueues));
   const queueUrl = config.queueUrl as string;
-  const sqs = new SqsApi({ queueUrl, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
-  const retries = new SqsRetries({ sqs, queueUrl, logger: parts.logger, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
+  // The delivery queue's client: one SQS client per handler.
+  const retries = new SqsRetries({ sqs: parts.sqsClient, queueUrl, logger: parts.logger, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
   return { ...parts, retries };
 }
 

@@ -1,16 +1,18 @@
 import { SqsQueue } from '../delivery/sqs';
 import { TrackedQueue } from '../delivery/tracked-queue';
+import type { GatewayMetrics } from '../gateway/metrics';
 import { EventRouter } from '../gateway/router';
 import { RoutingCache } from '../gateway/routing-cache';
 import { accessKeysFromEnv, type AccessKey } from '../http/config-access';
 import { DependencyHealth } from '../health';
-import { EmfMetrics, type EmfSink } from '../metrics/emf';
+import type { Logger } from '../logger';
 import { ProviderCache } from '../providers/cache';
 import { connectorsCalledElsewhere, createProviderFactories, nodeProviderDeps, type ConnectorFactories, type ProviderDeps } from '../providers/factories';
 import type { TargetNetworkPolicy } from '../providers/target-network';
 import { TrackedStore } from '../registry/tracked-store';
 import { DynamoDbStore } from '../stores/dynamodb';
-import { JsonLogger, logLevel } from './logger';
+import { coreLogger, lambdaLogger } from './logging';
+import { lambdaMetrics, PowertoolsGatewayMetrics } from './metrics';
 import { PluginHost } from '../plugins/host';
 import type { Plugin } from '../plugins/plugin';
 
@@ -71,22 +73,22 @@ export function readAwsConfig(env: NodeJS.ProcessEnv): AwsConfig {
   };
 }
 
-/** Where the handlers' EMF lines go; stdout unless a test collects them. */
+/** What the handlers are composed with besides the environment. */
 export interface ComposeOptions {
-  emfSink?: EmfSink;
   /** Plugins bundled into the handler (the stack's `plugins`, see lib/infra/plugin-entry.ts). */
   plugins?: readonly Plugin[];
 }
 
-/** What every handler shares: a logger, metrics, the registry store. */
-export function composeBase(config: AwsConfig, options: ComposeOptions) {
-  const logger = new JsonLogger(logLevel(config.logLevel));
-  const metrics = new EmfMetrics(options.emfSink);
+/** What every handler shares: Powertools' logger (and the core's view of it), metrics, the registry store. */
+export function composeBase(config: AwsConfig) {
+  const log = lambdaLogger(config.logLevel);
+  const logger = coreLogger(log);
+  const metrics = new PowertoolsGatewayMetrics(lambdaMetrics(log));
   const table = new DynamoDbStore({ tableName: config.tableName, ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}) });
   // No background probe on Lambda (an environment is frozen between invocations): after a short backoff the next invocation tries again.
   const registryHealth = new DependencyHealth({ name: 'registry', logger, description: `DynamoDB table "${config.tableName}"` });
   const store = new TrackedStore(table, registryHealth);
-  return { logger, metrics, store, registryHealth };
+  return { log, logger, metrics, store, registryHealth };
 }
 
 /** Makes the connectors' factories of a handler (see composeRouter). */
@@ -97,7 +99,7 @@ export type ConnectorsMaker = (deps: ProviderDeps) => ConnectorFactories;
  * version check. HTTP targets are called through node:http, which keeps undici out of the bundle.
  */
 export function composeRouter(config: AwsConfig, options: ComposeOptions, connectors: ConnectorsMaker) {
-  const base = composeBase(config, options);
+  const base = composeBase(config);
   if (!config.queueUrl) throw new Error('EG_QUEUE_URL is not set');
   const deps = nodeProviderDeps({ targetNetworks: config.targetNetworks });
   const providers = new ProviderCache(createProviderFactories(deps, connectors(deps)));
@@ -105,14 +107,15 @@ export function composeRouter(config: AwsConfig, options: ComposeOptions, connec
   const sqs = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
   const queue = new TrackedQueue(sqs, new DependencyHealth({ name: 'queue', logger: base.logger, description: 'the SQS delivery queue' }));
   const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger, ...pluginsOf(config, options, base) });
-  return { ...base, router };
+  // The delivery queue's SQS client, for the worker's retries: one SQS client per handler.
+  return { ...base, router, queue, sqsClient: sqs.sqs };
 }
 
 /**
  * The plugin host of a handler, when it has plugins. Async reactions are awaited before the handler
  * returns: Lambda freezes whatever still runs after that.
  */
-function pluginsOf(config: AwsConfig, options: ComposeOptions, base: { logger: JsonLogger; metrics: EmfMetrics }): { plugins?: PluginHost } {
+function pluginsOf(config: AwsConfig, options: ComposeOptions, base: { logger: Logger; metrics: GatewayMetrics }): { plugins?: PluginHost } {
   if (!options.plugins?.length) return {};
   const timeoutMs = config.pluginTimeoutMs !== undefined && Number.isInteger(config.pluginTimeoutMs) && config.pluginTimeoutMs > 0 ? config.pluginTimeoutMs : 1000;
   return { plugins: new PluginHost(options.plugins, { timeoutMs, logger: base.logger, metrics: base.metrics, trackAsync: true }) };

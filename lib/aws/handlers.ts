@@ -5,18 +5,11 @@ import type { GatewayResponse } from '../gateway/response';
 import type { EventRouter } from '../gateway/router';
 import { withConfigAccess, type ConfigAccess } from '../http/config-access';
 import type { ConfigApi } from '../http/config-api';
-import type { EmfMetrics } from '../metrics/emf';
 import { requestFromApiGateway, responseToApiGateway } from './apigw';
-import type { JsonLogger } from './logger';
-import { httpErrorBoundary, metricsFlush, requestLogging } from './middleware';
+import { httpErrorBoundary, observability, type Observed } from './middleware';
 import type { SqsRetries } from '../delivery/sqs-retries';
 import { deliverBatch } from './sqs-batch';
 import { withSecretConfigAccess, type SecretAccessKeys } from './config-keys';
-
-interface Observed {
-  logger: JsonLogger;
-  metrics: EmfMetrics;
-}
 
 /**
  * Time kept back from target and authorizer calls for what follows them: an HTTP handler answers
@@ -33,8 +26,7 @@ export function timeLeftSignal(context: Context, marginMs: number): AbortSignal 
 /** An API Gateway HTTP API handler around a neutral request → response function. */
 function httpHandler(parts: Observed, handle: (req: IncomingRequest) => Promise<GatewayResponse>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(requestLogging(parts.logger))
-    .use(metricsFlush(parts.metrics))
+    .use(observability(parts))
     .use(httpErrorBoundary(parts.logger))
     .handler(async (event, context) => {
       // Calls end before the function's timeout (itself under API Gateway's 30 s), so the answer is always ours.
@@ -59,8 +51,7 @@ export function configHandler(parts: Observed & { configApi: ConfigApi; access?:
 /** The SQS worker: performs each message's delivery and reports the failed ones by message ID. */
 export function workerHandler(parts: Observed & { router: EventRouter; retries: SqsRetries }) {
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(requestLogging(parts.logger))
-    .use(metricsFlush(parts.metrics))
+    .use(observability(parts))
     .handler(async (event, context) => {
       // Each delivery ends while the batch still has time to report it: a slow target never times the batch out.
       const signal = timeLeftSignal(context, WORKER_TIME_MARGIN_MS);

@@ -1,31 +1,43 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { Context } from 'aws-lambda';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { errorResponse } from '../gateway/response';
-import type { EmfMetrics } from '../metrics/emf';
+import type { Logger } from '../logger';
 import { responseToApiGateway } from './apigw';
-import type { JsonLogger } from './logger';
+import type { PowertoolsGatewayMetrics } from './metrics';
 
-/** Tags every log line of an invocation with its request ID. */
-export function requestLogging(logger: JsonLogger): MiddlewareObj<unknown, unknown, Error, Context> {
-  return {
-    name: 'requestLogging',
-    before: (request) => {
-      logger.context = { requestId: request.context.awsRequestId };
-    },
-  };
+/** What every handler reports through: Powertools' logger and metrics. */
+export interface Observed {
+  log: PowertoolsLogger;
+  logger: Logger;
+  metrics: PowertoolsGatewayMetrics;
 }
 
-/** Writes the invocation's metrics as EMF when it ends, successfully or not. */
-export function metricsFlush(metrics: EmfMetrics): MiddlewareObj {
+/**
+ * Powertools' middlewares, outermost first: the Lambda context in every log line (request ID, cold
+ * start, function name), EMF metrics published when the invocation ends (with the cold-start metric),
+ * and the gateway's gathered figures handed to them just before. (No Tracer: see lib/aws/tracing.ts.)
+ */
+export function observability(parts: Observed): MiddlewareObj[] {
+  return [
+    injectLambdaContext(parts.log, { resetKeys: true }),
+    logMetrics(parts.metrics.metrics, { captureColdStartMetric: true }),
+    gatewayMetricsFlush(parts.metrics),
+  ];
+}
+
+/** Hands the invocation's gathered metrics to Powertools; runs before logMetrics publishes (middy runs `after` in reverse). */
+function gatewayMetricsFlush(metrics: PowertoolsGatewayMetrics): MiddlewareObj {
   const flush = () => metrics.flush();
-  return { name: 'metricsFlush', after: flush, onError: flush };
+  return { name: 'gatewayMetricsFlush', after: flush, onError: flush };
 }
 
 /**
  * The last line of defence of an HTTP handler: an unexpected error becomes the contract's JSON 500,
  * logged with its stack but never shown to the client.
  */
-export function httpErrorBoundary(logger: JsonLogger): MiddlewareObj {
+export function httpErrorBoundary(logger: Logger): MiddlewareObj {
   return {
     name: 'httpErrorBoundary',
     onError: (request) => {

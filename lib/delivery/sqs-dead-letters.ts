@@ -1,10 +1,10 @@
-import type { SqsApi, SqsMessage as Message } from '../aws-api/sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { deadLetterOf, type DeadLetter, type DeadLetters, type Delivery } from './queue';
 import { deliveryFromMessage } from './sqs-message';
 import { DEAD_LETTER_ATTRIBUTES } from './sqs-retries';
 
 export interface SqsDeadLettersOptions {
-  sqs: SqsApi;
+  sqs: SQSClient;
   /** The dead-letter queue SQS's redrive policy moves failed deliveries to. */
   deadLetterQueueUrl: string;
   /** The delivery queue replays go back to. */
@@ -44,7 +44,7 @@ export class SqsDeadLetters implements DeadLetters {
 
   async replay(space: string, deliveryId?: string): Promise<number> {
     return this.sweep(space, deliveryId, async (message) => {
-      await this.options.sqs.call('SendMessage', { QueueUrl: this.options.queueUrl, MessageBody: message.Body ?? '' });
+      await this.options.sqs.send(new SendMessageCommand({ QueueUrl: this.options.queueUrl, MessageBody: message.Body ?? '' }));
     });
   }
 
@@ -67,14 +67,14 @@ export class SqsDeadLetters implements DeadLetters {
             continue;
           }
           await handle(message);
-          await this.options.sqs.call('DeleteMessage', { QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle });
+          await this.options.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
           handled++;
         }
       }
     } finally {
       await Promise.all(
         others.map((message) =>
-          this.options.sqs.call('ChangeMessageVisibility', { QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
+          this.options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
         ),
       );
     }
@@ -82,14 +82,17 @@ export class SqsDeadLetters implements DeadLetters {
   }
 
   private async receive(visibilityTimeout: number): Promise<Message[]> {
-    return this.options.sqs.receive({
+    const out = await this.options.sqs.send(
+      new ReceiveMessageCommand({
       QueueUrl: this.options.deadLetterQueueUrl,
       MaxNumberOfMessages: 10,
       VisibilityTimeout: visibilityTimeout,
       WaitTimeSeconds: 0,
       MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       MessageAttributeNames: ['All'],
-    });
+      }),
+    );
+    return out.Messages ?? [];
   }
 }
 

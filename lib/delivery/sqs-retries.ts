@@ -1,4 +1,4 @@
-import type { SqsApi } from '../aws-api/sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { DeliveryFailure, type Delivery, type DeliveryHandler, type RetryPolicy } from './queue';
@@ -17,7 +17,7 @@ export interface ReceivedMessage {
 }
 
 export interface SqsRetriesOptions {
-  sqs: SqsApi;
+  sqs: SQSClient;
   queueUrl: string;
   /** Where deliveries that ran out of retries go; without one they are left to the queue's redrive policy. */
   deadLetterQueueUrl?: string;
@@ -94,7 +94,7 @@ export class SqsRetries {
   private async deadLetter(message: ReceivedMessage, failure: unknown, now: number): Promise<boolean> {
     if (!this.options.deadLetterQueueUrl) return false;
     const error = sqsText(failure instanceof Error ? failure.message : String(failure));
-    const attributes: Record<string, { DataType: string; StringValue: string }> = { [DEAD_LETTER_ATTRIBUTES.error]: { DataType: 'String', StringValue: error || 'failed' } };
+    const attributes: Record<string, MessageAttributeValue> = { [DEAD_LETTER_ATTRIBUTES.error]: { DataType: 'String', StringValue: error || 'failed' } };
     const numbers: Array<[string, number]> = [
       [DEAD_LETTER_ATTRIBUTES.attempts, message.receiveCount],
       [DEAD_LETTER_ATTRIBUTES.acceptedAt, message.sentAt],
@@ -102,7 +102,7 @@ export class SqsRetries {
     ];
     for (const [name, value] of numbers) if (Number.isFinite(value)) attributes[name] = { DataType: 'Number', StringValue: String(value) };
     try {
-      await this.options.sqs.call('SendMessage', { QueueUrl: this.options.deadLetterQueueUrl, MessageBody: message.body, MessageAttributes: attributes });
+      await this.options.sqs.send(new SendMessageCommand({ QueueUrl: this.options.deadLetterQueueUrl, MessageBody: message.body, MessageAttributes: attributes }));
       return true;
     } catch (err) {
       this.options.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not move a delivery to the dead-letter queue; it stays in the delivery queue');
@@ -112,7 +112,7 @@ export class SqsRetries {
 
   private async delay(message: ReceivedMessage): Promise<void> {
     const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(retryDelayMs(message.receiveCount, this.backoff) / 1000)));
-    await this.options.sqs.call('ChangeMessageVisibility', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds });
+    await this.options.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: seconds }));
   }
 }
 

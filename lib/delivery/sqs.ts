@@ -1,15 +1,17 @@
-import { SqsApi, type SqsApiOptions, type SqsMessage } from '../aws-api/sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsConnection } from '../aws/sdk-config';
 import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
 import { PayloadTooLargeError } from '../errors';
+import { sqsClient } from './sqs-client';
 import { deliveryToMessage, SQS_MAX_MESSAGE_BYTES } from './sqs-message';
 import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
 export interface SqsQueueOptions {
   queueUrl: string;
-  /** Region, endpoint, credentials; by default the queue URL's own endpoint and the default credentials. */
-  connection?: Omit<SqsApiOptions, 'queueUrl'>;
+  /** Region, endpoint, credentials; by default the queue URL's own endpoint and region, and the default credentials. */
+  connection?: AwsConnection;
   logger: Logger;
   /** Poll the queue from this process when `start` is called. Off on Lambda, where SQS invokes the worker. */
   poll?: boolean;
@@ -67,7 +69,8 @@ function refuseOversized(deliveries: Delivery[]): void {
  * back as refused.
  */
 export class SqsQueue implements DeliveryQueue {
-  private readonly sqs: SqsApi;
+  /** The queue's SQS client; the dead-letter endpoints and the worker's retries share it. */
+  readonly sqs: SQSClient;
   private readonly retries: SqsRetries;
   private polling = false;
   private inFlight = 0;
@@ -75,7 +78,7 @@ export class SqsQueue implements DeliveryQueue {
   private readonly abort = new AbortController();
 
   constructor(private readonly options: SqsQueueOptions) {
-    this.sqs = new SqsApi({ queueUrl: options.queueUrl, ...options.connection });
+    this.sqs = sqsClient(options.queueUrl, options.connection);
     const deadLetters = options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {};
     this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, logger: options.logger, ...deadLetters, ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}) });
   }
@@ -115,10 +118,12 @@ export class SqsQueue implements DeliveryQueue {
   }
 
   private async sendBatch(chunk: Delivery[]): Promise<Delivery[]> {
-    const out = await this.sqs.call<{ Failed?: Array<{ Id: string; Code?: string; SenderFault?: boolean }> }>('SendMessageBatch', {
-      QueueUrl: this.options.queueUrl,
-      Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
-    });
+    const out = await this.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
+      }),
+    );
     const refused: Delivery[] = [];
     for (const failure of out.Failed ?? []) {
       const delivery = chunk[Number(failure.Id)];
@@ -131,17 +136,18 @@ export class SqsQueue implements DeliveryQueue {
 
   private async pollLoop(handler: DeliveryHandler): Promise<void> {
     while (this.polling) {
-      let messages: SqsMessage[];
+      let messages: Message[];
       try {
-        messages = await this.sqs.receive(
-          {
+        const out = await this.sqs.send(
+          new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: BATCH,
             WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-          },
-          this.abort.signal,
+          }),
+          { abortSignal: this.abort.signal },
         );
+        messages = out.Messages ?? [];
       } catch (err) {
         if (!this.polling) return;
         this.options.logger.error({ err }, 'receiving from SQS failed; retrying in 1 s');
@@ -153,7 +159,7 @@ export class SqsQueue implements DeliveryQueue {
   }
 
   /** Runs one message; deletes it when done with it (delivered or dead-lettered), else leaves it to SQS with its backoff. */
-  private async consume(message: SqsMessage, handler: DeliveryHandler): Promise<void> {
+  private async consume(message: Message, handler: DeliveryHandler): Promise<void> {
     this.inFlight++;
     try {
       const received = {
@@ -164,7 +170,7 @@ export class SqsQueue implements DeliveryQueue {
         sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
       };
       if ((await this.retries.deliver(received, handler)) === 'retry') return;
-      await this.sqs.call('DeleteMessage', { QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle });
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));
     } catch (err) {
       this.options.logger.warn({ messageId: message.MessageId, err: err instanceof Error ? err.message : String(err) }, 'could not delete a finished message; SQS will hand it out again');
     } finally {

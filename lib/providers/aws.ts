@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { SdkError as ClassifiedError } from '@smithy/types';
 import type { AwsCredentialFields } from './config';
 import { TargetError } from './provider';
 import { TargetRefusedError } from './target-network';
@@ -29,6 +31,8 @@ export interface AwsCallOptions {
   /** Connection agents for the SDK clients, e.g. ones that check resolved addresses; keep-alive ones by default. */
   httpAgent?: HttpAgent;
   httpsAgent?: HttpsAgent;
+  /** Called with each new client, e.g. to trace its calls (Lambda's X-Ray tracer). */
+  instrument?: <C>(client: C) => C;
 }
 
 /**
@@ -45,7 +49,8 @@ export class AwsClientCache {
     const key = clientKey(service, target);
     const existing = this.clients.get(key);
     if (existing) return existing as C;
-    const client = make(this.settings(target));
+    const made = make(this.settings(target));
+    const client = this.options.instrument ? this.options.instrument(made) : made;
     this.clients.set(key, client);
     return client;
   }
@@ -110,18 +115,6 @@ const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
 ]);
 
-/** AWS error names that mean "too many requests now": worth retrying later. */
-export const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'KMSThrottlingException',
-]);
-
 interface SdkError {
   name?: string;
   message?: string;
@@ -136,6 +129,8 @@ export function awsTargetError(err: unknown, what: string): TargetError {
   if (refused) return new TargetError('refused', `call to ${what} refused: ${refused.message}`, { cause: err });
   const e = (err ?? {}) as SdkError;
   const name = e.name ?? 'Error';
+  // The SDK's classifiers read optional fields only: any thrown value will do.
+  const classified = e as unknown as ClassifiedError;
   if (name === 'AbortError' || name === 'TimeoutError') {
     return new TargetError('timeout', `call to ${what} timed out`, { cause: err });
   }
@@ -143,12 +138,16 @@ export function awsTargetError(err: unknown, what: string): TargetError {
     const hint = name === 'CredentialsProviderError' ? 'no AWS credentials were found: set awsAccessKeyId/awsSecretAccessKey on the function or give the gateway a role' : `AWS refused the credentials (${name}): check the function's awsAccessKeyId/awsSecretAccessKey/awsSessionToken, their expiry, and that they may call ${what}`;
     return new TargetError('credentials', `call to ${what} failed: ${hint}`, { cause: err });
   }
-  const status = e.$metadata?.httpStatusCode;
-  if (THROTTLING_ERRORS.has(name)) {
+  // The SDK's own classification, as its retry strategy uses it: throttling is any service's throttle
+  // (ThrottlingException, SQS's RequestThrottled, Kinesis's ProvisionedThroughputExceededException, a 429…).
+  if (isThrottlingError(classified)) {
     return new TargetError('status', `call to ${what} was throttled (${name})`, { cause: err, statusCode: 429 });
   }
+  const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) {
-    return new TargetError('status', `call to ${what} failed: ${name} (${status}): ${short(e.message)}`, { cause: err, statusCode: status });
+    // A 4xx the SDK still calls transient (a retryable error, a corrected clock skew) is retried as a 503 would be.
+    const statusCode = status < 500 && isTransientError(classified) ? 503 : status;
+    return new TargetError('status', `call to ${what} failed: ${name} (${status}): ${short(e.message)}`, { cause: err, statusCode });
   }
   return new TargetError('unreachable', `call to ${what} failed: ${e.code ?? name}`, { cause: err });
 }
@@ -161,13 +160,40 @@ function refusedCause(err: unknown): TargetRefusedError | undefined {
   return undefined;
 }
 
-/** Runs one SDK call with the call deadline (and the caller's, when given) and maps its failure. */
-export async function callAws<T>(cache: AwsClientCache, what: string, call: (abortSignal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
+/** An SDK command: its own middleware stack lets one call watch its attempts. */
+interface Command {
+  middlewareStack: { add(middleware: unknown, options: { step: 'deserialize'; name: string; override: boolean }): void };
+}
+
+/**
+ * Runs one SDK call with the call deadline (and the caller's, when given) and maps its failure. When the deadline ends the SDK's
+ * retries, the failure that made it retry (a refused connection, a throttle, a 5xx) is what is
+ * reported: it says more than "timed out" and keeps its classification (unreachable stays unreachable).
+ */
+export async function callAws<T>(cache: AwsClientCache, what: string, command: Command, call: (abortSignal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
+  let attemptFailure: unknown;
+  // The deserialize step runs inside the retry loop: once per attempt.
+  command.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!isAbort(err)) attemptFailure = err;
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'eventGatewayAttemptFailure', override: true },
+  );
   try {
     return await call(cache.callSignal(caller));
   } catch (err) {
-    throw awsTargetError(err, what);
+    throw awsTargetError(isAbort(err) && attemptFailure !== undefined ? attemptFailure : err, what);
   }
+}
+
+function isAbort(err: unknown): boolean {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
 }
 
 /** At most 200 characters of a message from AWS, for logs. */

@@ -1,4 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { isThrottlingError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 import { callAws, connectorAnswer, short, type AwsClientCache } from './aws';
 import type { EventBridgeConfig } from './config';
 import { TargetError, type Provider } from './provider';
@@ -22,7 +24,8 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
         DetailType: config.detailType ?? context?.eventType ?? 'event',
         Detail: payload,
       };
-      const out = await callAws(clients, what, (abortSignal) => client.send(new PutEventsCommand({ Entries: [entry] }), { abortSignal }), context?.signal);
+      const command = new PutEventsCommand({ Entries: [entry] });
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       const result = out.Entries?.[0];
       if ((out.FailedEntryCount ?? 0) > 0 || result?.ErrorCode) {
         const code = result?.ErrorCode ?? 'UnknownError';
@@ -35,7 +38,8 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
 
 /** An HTTP-like status for an entry's error code, so that delivery retries only what may pass later. */
 function entryStatus(code: string): number {
-  if (code === 'ThrottlingException') return 429;
+  // The SDK's classification of the entry's code, as for a whole call's error.
+  if (isThrottlingError({ name: code, $metadata: {} } as unknown as SdkError)) return 429;
   if (code === 'InternalFailure' || code === 'InternalException') return 500;
   return 400;
 }

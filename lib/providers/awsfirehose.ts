@@ -13,7 +13,7 @@ export function firehoseProvider(config: FirehoseConfig, clients: AwsClientCache
   return {
     invoke: async (payload, context) => {
       const command = new PutRecordCommand({ DeliveryStreamName: config.deliveryStreamName, Record: { Data: Buffer.from(`${payload}\n`) } });
-      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       return connectorAnswer({ recordId: out.RecordId });
     },
   };

@@ -19,7 +19,7 @@ export function kinesisProvider(config: KinesisConfig, clients: AwsClientCache):
         Data: Buffer.from(payload),
         PartitionKey: partitionKey(config.partitionKey ?? 'eventID', payload, context),
       });
-      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       return connectorAnswer({ shardId: out.ShardId, sequenceNumber: out.SequenceNumber });
     },
   };

@@ -10,7 +10,7 @@ export function sqsProvider(config: SqsConfig, clients: AwsClientCache): Provide
   return {
     invoke: async (payload, context) => {
       const command = new SendMessageCommand({ QueueUrl: config.queueUrl, MessageBody: payload, MessageAttributes: deliveryAttributes(context) });
-      const out = await callAws(clients, what, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
+      const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       return connectorAnswer({ messageId: out.MessageId });
     },
   };

@@ -18,7 +18,8 @@ const matchesName = (v: unknown): boolean => typeof v === 'string' && NAME_PATTE
 /** The rules shared by several resources. */
 export const rules = {
   required: ['required', isPresent] as Rule,
-  minLength: (n: number): Rule => [`min=${n}`, (v) => typeof v === 'string' && v.length >= n],
+  /** The validator names the failed tag, not its parameter: `failed on the 'min' tag`, as the contract has it. */
+  minLength: (n: number): Rule => ['min', (v) => typeof v === 'string' && v.length >= n],
   space: ['space', matchesName] as Rule,
   functionId: ['functionid', matchesName] as Rule,
   eventType: ['eventType', matchesName] as Rule,

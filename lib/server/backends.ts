@@ -1,5 +1,5 @@
-import { regionOfQueueUrl, SqsApi } from '../aws-api/sqs';
 import { SqsQueue } from '../delivery/sqs';
+import { regionOfQueueUrl } from '../delivery/sqs-client';
 import { SqsDeadLetters } from '../delivery/sqs-dead-letters';
 import type { DeadLetters, DeliveryQueue } from '../delivery/queue';
 import type { Logger } from '../logger';
@@ -44,7 +44,8 @@ export function openQueue(options: CliOptions, logger: Logger): SqsDelivery | un
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
   });
   if (!deadLetterQueueUrl) return { queue };
-  const deadLetters = new SqsDeadLetters({ sqs: new SqsApi({ queueUrl: deadLetterQueueUrl, ...connection }), deadLetterQueueUrl, queueUrl });
+  // One SQS client for the queue and its dead letters.
+  const deadLetters = new SqsDeadLetters({ sqs: queue.sqs, deadLetterQueueUrl, queueUrl });
   return { queue, deadLetters };
 }
 

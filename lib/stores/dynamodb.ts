@@ -1,5 +1,6 @@
-import { AwsServiceError, type AwsApiOptions } from '../aws-api/client';
-import { DynamoDbDocuments, type Doc, type TransactItem } from '../aws-api/dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type NativeAttributeValue, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { sdkClientConfig, type AwsConnection } from '../aws/sdk-config';
 import {
   MissingReferenceError,
   RecordExistsError,
@@ -12,9 +13,13 @@ import {
 import type { RecordKind, RecordKinds } from '../registry/types';
 
 /** Where the DynamoDB store keeps the registry: the table, and how to reach DynamoDB (region, endpoint, credentials). */
-export interface DynamoDbStoreOptions extends Omit<AwsApiOptions, 'service'> {
+export interface DynamoDbStoreOptions extends AwsConnection {
   tableName: string;
 }
+
+type Doc = Record<string, NativeAttributeValue>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
 
 /** A stored record: the value, the references it holds, a revision for optimistic updates, and per-kind referrer counters. */
 interface RecordItem {
@@ -47,13 +52,17 @@ const counterOf = (kind: RecordKind) => `refBy_${kind}` as const;
  * by every write so that routing caches can poll one cheap GetItem.
  */
 export class DynamoDbStore implements RegistryStore {
-  private readonly doc: DynamoDbDocuments;
+  /** The DynamoDB client (the DocumentClient sends through its middleware stack), e.g. for tracing. */
+  readonly client: DynamoDBClient;
+  /** Plain values in and out, marshalled by the SDK. */
+  private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
 
   constructor(options: DynamoDbStoreOptions) {
     const { tableName, ...connection } = options;
     this.table = tableName;
-    this.doc = new DynamoDbDocuments(connection);
+    this.client = new DynamoDBClient(sdkClientConfig(connection));
+    this.doc = DynamoDBDocumentClient.from(this.client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   async get<K extends RecordKind>(key: RecordKey & { kind: K }): Promise<RecordKinds[K] | undefined> {
@@ -156,24 +165,26 @@ export class DynamoDbStore implements RegistryStore {
   }
 
   async version(): Promise<number> {
-    const item = await this.doc.get({ TableName: this.table, Key: VERSION_KEY, ConsistentRead: true });
-    return (item?.v as number | undefined) ?? 0;
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: VERSION_KEY, ConsistentRead: true }));
+    return (out.Item?.v as number | undefined) ?? 0;
   }
 
   async close(): Promise<void> {
-    this.doc.destroy();
+    // The DocumentClient's destroy does nothing: the connections are the DynamoDB client's.
+    this.client.destroy();
   }
 
   private async getItem(key: RecordKey): Promise<RecordItem | undefined> {
-    const item = await this.doc.get({ TableName: this.table, Key: recordKey(key), ConsistentRead: true });
-    return item as RecordItem | undefined;
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: recordKey(key), ConsistentRead: true }));
+    return out.Item as RecordItem | undefined;
   }
 
   private async query<K extends RecordKind>(kind: K, prefix?: string): Promise<Array<RecordKinds[K]>> {
     const values: Array<RecordKinds[K]> = [];
     let start: Doc | undefined;
     do {
-      const out = await this.doc.query({
+      const out = await this.doc.send(
+        new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
         ExpressionAttributeValues: prefix ? { ':pk': recordPk(kind), ':prefix': prefix } : { ':pk': recordPk(kind) },
@@ -181,9 +192,10 @@ export class DynamoDbStore implements RegistryStore {
         ExpressionAttributeNames: { '#value': 'value' },
         ConsistentRead: true,
         ExclusiveStartKey: start,
-      });
-      for (const item of out.items) values.push(item.value as RecordKinds[K]);
-      start = out.lastKey;
+        }),
+      );
+      for (const item of out.Items ?? []) values.push(item.value as RecordKinds[K]);
+      start = out.LastEvaluatedKey;
     } while (start);
     return values;
   }
@@ -232,8 +244,10 @@ export class DynamoDbStore implements RegistryStore {
   }
 
   private async findReferrer(target: RecordKey, kind: RecordKind): Promise<RecordKey> {
-    const out = await this.doc.query({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ref:${keyText(target)}` }, ConsistentRead: true });
-    const referrers = out.items.map((item) => item.referrer as RecordKey);
+    const out = await this.doc.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `ref:${keyText(target)}` }, ConsistentRead: true }),
+    );
+    const referrers = (out.Items ?? []).map((item) => item.referrer as RecordKey);
     return referrers.find((r) => r.kind === kind) ?? { space: target.space, kind, id: '' };
   }
 
@@ -244,11 +258,12 @@ export class DynamoDbStore implements RegistryStore {
   private async transact(items: TransactItem[], refusal: (index: number) => Error): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.doc.transactWrite(items);
+        // The SDK sets a ClientRequestToken, so its own retries cannot apply a committed transaction twice.
+        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
         return;
       } catch (err) {
-        if (!(err instanceof AwsServiceError) || err.name !== 'TransactionCanceledException') throw err;
-        const reasons = (err.fields.CancellationReasons ?? []) as Array<{ Code?: string }>;
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        const reasons = err.CancellationReasons ?? [];
         const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
         if (failed >= 0) throw refusal(failed);
         const conflict = reasons.some((r) => r.Code === 'TransactionConflict');
@@ -274,9 +289,10 @@ function difference(a: RecordKey[], b: RecordKey[]): RecordKey[] {
 /** Creates the registry table (on-demand) if it does not exist: for local runs and tests; on AWS the stack owns it. */
 export async function createRegistryTable(options: DynamoDbStoreOptions): Promise<void> {
   const { tableName, ...connection } = options;
-  const doc = new DynamoDbDocuments(connection);
+  const client = new DynamoDBClient(sdkClientConfig(connection));
   try {
-    await doc.raw('CreateTable', {
+    await client.send(
+      new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
@@ -287,10 +303,11 @@ export async function createRegistryTable(options: DynamoDbStoreOptions): Promis
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-    });
+      }),
+    );
   } catch (err) {
-    if (!(err instanceof AwsServiceError) || err.name !== 'ResourceInUseException') throw err;
+    if (!(err instanceof ResourceInUseException)) throw err;
   } finally {
-    doc.destroy();
+    client.destroy();
   }
 }

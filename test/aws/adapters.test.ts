@@ -1,6 +1,7 @@
 import { requestFromApiGateway, responseToApiGateway } from '../../lib/aws/apigw';
-import { EmfMetrics } from '../../lib/metrics/emf';
+import { lambdaMetrics, PowertoolsGatewayMetrics } from '../../lib/aws/metrics';
 import { sampleEvent } from '../support/lambda-events';
+import { LambdaOutput } from '../support/lambda-output';
 
 describe('API Gateway v2 adapter', () => {
   it('turns the sample event into the neutral request, cookies back into one header', () => {
@@ -25,28 +26,38 @@ describe('API Gateway v2 adapter', () => {
   });
 });
 
-describe('EMF metrics', () => {
-  it('writes one EMF record per metric and dimension set, counts summed, then forgets them', () => {
-    const lines: string[] = [];
-    const metrics = new EmfMetrics((line) => lines.push(line), () => 1_700_000_000_000);
-    metrics.eventReceived('default', 'user.created');
-    metrics.eventReceived('default', 'user.created');
-    metrics.observeProcessing(0.25);
-    metrics.observeProcessing(0.5);
-    metrics.flush();
-    const records = lines.map((l) => JSON.parse(l));
-    expect(records).toContainEqual({
-      _aws: {
-        Timestamp: 1_700_000_000_000,
-        CloudWatchMetrics: [{ Namespace: 'EventGateway', Dimensions: [['space', 'eventType']], Metrics: [{ Name: 'eventgateway_events_received_total', Unit: 'Count' }] }],
-      },
-      space: 'default',
-      eventType: 'user.created',
-      eventgateway_events_received_total: 2,
-    });
-    expect(records.find((r) => 'eventgateway_events_custom_processing_seconds' in r).eventgateway_events_custom_processing_seconds).toEqual([0.25, 0.5]);
-    lines.length = 0;
-    metrics.flush();
-    expect(lines).toEqual([]);
+describe('EMF metrics through Powertools', () => {
+  it('writes one EMF document per metric and dimension set, counts summed, durations kept, then forgets them', () => {
+    const stdout = new LambdaOutput().start();
+    try {
+      const metrics = new PowertoolsGatewayMetrics(lambdaMetrics());
+      metrics.eventReceived('default', 'user.created');
+      metrics.eventReceived('default', 'user.created');
+      metrics.eventReceived('other', 'user.created');
+      metrics.observeProcessing(0.25);
+      metrics.observeProcessing(0.5);
+      metrics.flush();
+      metrics.metrics.publishStoredMetrics();
+      const records = stdout.metrics();
+      expect(records).toContainEqual({
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [{ Namespace: 'EventGateway', Dimensions: [['space', 'eventType']], Metrics: [{ Name: 'eventgateway_events_received_total', Unit: 'Count' }] }],
+        },
+        space: 'default',
+        eventType: 'user.created',
+        eventgateway_events_received_total: 2,
+      });
+      expect(records).toContainEqual(expect.objectContaining({ space: 'other', eventgateway_events_received_total: 1 }));
+      const processing = records.find((r) => 'eventgateway_events_custom_processing_seconds' in r);
+      expect(processing?.eventgateway_events_custom_processing_seconds).toEqual([0.25, 0.5]);
+      expect(processing?._aws.CloudWatchMetrics[0].Dimensions).toEqual([]);
+      const count = stdout.lines.length;
+      metrics.flush();
+      metrics.metrics.publishStoredMetrics();
+      expect(stdout.metrics()).toHaveLength(count);
+    } finally {
+      stdout.stop();
+    }
   });
 });

@@ -11,8 +11,6 @@ import { eventually } from '../support/waiting';
 
 type Result = APIGatewayProxyStructuredResultV2;
 const json = (res: Result): any => JSON.parse(res.body ?? '');
-/** Metrics lines are not what these tests look at. */
-const quiet = { emfSink: () => {} };
 
 // A cold start during a DynamoDB outage: every handler must answer (or report) and leave no rejection
 // behind — Lambda's Node runtime ends the execution environment on an unhandled one.
@@ -33,14 +31,14 @@ describe('Lambda handlers whose registry cannot be read at cold start', () => {
   });
 
   it('answers 503 with Retry-After from the Events API and sends nothing', async () => {
-    const events = eventsHandler(composeEvents(config, quiet));
+    const events = eventsHandler(composeEvents(config));
     const res = (await events(sampleEvent('apigw-events-emit.json'), lambdaContext)) as Result;
     expect([res.statusCode, res.headers?.['retry-after'], json(res)]).toEqual([503, '1', { errors: [{ message: 'Registry unavailable. Please retry.' }] }]);
     expect(sqs.sentBodies()).toEqual([]);
   });
 
   it('answers 503 from the Config API for reads, writes and its status', async () => {
-    const handler = configHandler(composeConfig(config, quiet));
+    const handler = configHandler(composeConfig(config));
     const list = (await handler(configEvent('GET', '/v1/spaces/default/functions'), lambdaContext)) as Result;
     expect([list.statusCode, json(list)]).toEqual([503, { errors: [{ message: 'Registry unavailable. Please retry.' }] }]);
     const create = (await handler(configEvent('POST', '/v1/spaces/default/eventtypes', { name: 'user.created' }), lambdaContext)) as Result;
@@ -50,7 +48,7 @@ describe('Lambda handlers whose registry cannot be read at cold start', () => {
   });
 
   it('reports every message of a worker batch as failed, without dead-lettering any, and delivers once the registry is back', async () => {
-    const worker = workerHandler(composeWorker({ ...config, deadLetterQueueUrl: sqs.queueUrl('dlq') }, quiet));
+    const worker = workerHandler(composeWorker({ ...config, deadLetterQueueUrl: sqs.queueUrl('dlq') }));
     const records = sampleEvent<SQSEvent>('sqs-delivery-batch.json').Records;
     const batch = sqsBatch(records.map((r) => ({ messageId: r.messageId, body: r.body })));
     const res = (await worker(batch, lambdaContext)) as SQSBatchResponse;
@@ -59,7 +57,7 @@ describe('Lambda handlers whose registry cannot be read at cold start', () => {
 
     // The outage ends: the same environment serves the next invocation.
     await createRegistryTable({ tableName: config.tableName, ...localDynamoDbConfig() });
-    const handler = configHandler(composeConfig(config, quiet));
+    const handler = configHandler(composeConfig(config));
     const created = await (async () => {
       for (;;) {
         const answer = (await handler(configEvent('POST', '/v1/spaces/default/eventtypes', { name: 'user.created' }), lambdaContext)) as Result;

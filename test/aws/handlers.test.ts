@@ -7,6 +7,7 @@ import { createRegistryTable } from '../../lib/stores/dynamodb';
 import { LOCAL_CREDENTIALS, localDynamoDbConfig, uniqueTableName } from '../support/dynamodb-local';
 import { configEvent, lambdaContext, sampleEvent, sqsBatch } from '../support/lambda-events';
 import { SqsLoopback } from '../support/sqs-loopback';
+import { LambdaOutput } from '../support/lambda-output';
 import { TestTarget } from '../support/target';
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -19,26 +20,29 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
   let config: AwsConfig;
   let handlers: { config: ReturnType<typeof configHandler>; events: ReturnType<typeof eventsHandler>; worker: ReturnType<typeof workerHandler> };
   const env = { ...process.env };
-  const emf: any[] = [];
+  // Powertools writes log lines and EMF documents to stdout and stderr, as on Lambda.
+  const stdout = new LambdaOutput();
 
   beforeAll(async () => {
-    // The SDK clients of the composed handlers take region and credentials from the environment, as on Lambda.
-    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
+    // The SDK clients of the composed handlers take region and credentials from the environment, as on Lambda;
+    // Powertools knows a cold start by Lambda's AWS_LAMBDA_INITIALIZATION_TYPE.
+    Object.assign(process.env, { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
     sqs = await SqsLoopback.start();
     good = await TestTarget.start();
     bad = await TestTarget.start();
     bad.behaviour = () => ({ status: 500, body: 'down' });
     const tableName = uniqueTableName('handlers');
     await createRegistryTable({ tableName, ...localDynamoDbConfig() });
-    config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, accessKeys: [], targetNetworks: { allowLoopback: true } };
-    const emfSink = (line: string) => emf.push(JSON.parse(line));
+    config = { tableName, queueUrl: sqs.queueUrl(), deadLetterQueueUrl: sqs.queueUrl('dlq'), versionCheckMs: 0, logLevel: 'debug', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, accessKeys: [], targetNetworks: { allowLoopback: true } };
+    stdout.start();
     handlers = {
-      config: configHandler(composeConfig(config, { emfSink })),
-      events: eventsHandler(composeEvents(config, { emfSink })),
-      worker: workerHandler(composeWorker(config, { emfSink })),
+      config: configHandler(composeConfig(config)),
+      events: eventsHandler(composeEvents(config)),
+      worker: workerHandler(composeWorker(config)),
     };
   });
   afterAll(async () => {
+    stdout.stop();
     process.env = env;
     await Promise.all([sqs.close(), good.close(), bad.close()]);
   });
@@ -76,6 +80,45 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     expect(json(res).errors[0].message).toBe('The live tail is served by the local server (event-gateway) only; on AWS, follow the console (it polls) or CloudWatch.');
   });
 
+  it('logs through Powertools, with the request ID, cold start and function name in every line, and publishes EMF with the cold-start metric', async () => {
+    // The worker's first invocation (a cold start), with a message it can only dead-letter: it logs why.
+    const batch = (id: string) => sqsBatch([{ messageId: id, body: 'not a delivery' }]);
+    await handlers.worker(batch('m-cold'), lambdaContext);
+    await handlers.worker(batch('m-warm'), lambdaContext);
+    sqs.queues.delete(sqs.queueUrl('dlq'));
+    const logs = stdout.logs();
+    for (const line of logs) {
+      expect(line).toMatchObject({ service: 'event-gateway', function_request_id: lambdaContext.awsRequestId, function_name: lambdaContext.functionName, cold_start: expect.any(Boolean) });
+    }
+    const deadLettered = logs.filter((l) => l.message === 'delivery failed for good; moved to the dead-letter queue');
+    expect(deadLettered.map((l) => [l.level, l.messageId, l.cold_start])).toEqual([
+      ['WARN', 'm-cold', true],
+      ['WARN', 'm-warm', false],
+    ]);
+    const emf = stdout.metrics();
+    // One cold-start metric per handler invoked so far (the config handler in the test before, the worker), however many invocations.
+    expect(emf.filter((doc) => doc.ColdStart === 1 && doc.function_name === lambdaContext.functionName)).toHaveLength(2);
+    expect(emf.find((doc) => doc.resource === 'eventtypes' && doc.operation === 'create')).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'EventGateway', Dimensions: [['space', 'resource', 'operation']], Metrics: [{ Name: 'eventgateway_config_requests_total', Unit: 'Count' }] }] },
+      space: 'default',
+      eventgateway_config_requests_total: 1,
+    });
+  });
+
+  it('keeps a function\'s AWS secret out of every log line, a failed call to it included', async () => {
+    const secret = 'handler-test-secret-that-must-not-be-logged';
+    await configCall('POST', '/eventtypes', { name: 'http.request' });
+    const fn = await configCall('POST', '/functions', { functionId: 'secret-fn', type: 'awslambda', provider: { arn: 'arn:aws:lambda:us-east-1:123456789012:function:f', region: 'us-east-1', endpoint: 'http://127.0.0.1:9', awsAccessKeyId: 'AKIASECRETTEST', awsSecretAccessKey: secret } });
+    expect(fn.statusCode).toBe(201);
+    await configCall('POST', '/subscriptions', { type: 'sync', eventType: 'http.request', functionId: 'secret-fn', path: '/secret', method: 'GET' });
+    const event = configEvent('GET', '/secret');
+    delete event.body;
+    const res = (await handlers.events(event, lambdaContext)) as Result;
+    expect(res.statusCode).toBe(500);
+    expect(stdout.logs()).toContainEqual(expect.objectContaining({ functionId: 'secret-fn', level: expect.stringMatching(/WARN|ERROR/) }));
+    expect(JSON.stringify(stdout.lines)).not.toContain(secret);
+  });
+
   it('answers errors in the contract JSON form', async () => {
     const duplicate = await configCall('POST', '/eventtypes', { name: 'user.created' });
     expect(duplicate.statusCode).toBe(409);
@@ -96,7 +139,7 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     const bodies = sqs.sentBodies().map((b) => JSON.parse(b));
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toMatchObject({ space: 'default', functionId: 'welcome-email', eventType: 'user.created' });
-    expect(emf).toContainEqual(expect.objectContaining({ space: 'default', eventType: 'user.created', eventgateway_events_received_total: 1 }));
+    expect(stdout.metrics()).toContainEqual(expect.objectContaining({ space: 'default', eventType: 'user.created', eventgateway_events_received_total: 1 }));
     expect(JSON.parse(bodies[0].payload)).toMatchObject({ eventType: 'user.created', eventID: '8e3c1f0a-0b5e-4d8e-9b1c-2f6a5d4c3b2a', data: { userId: 'u-42' } });
   });
 
@@ -219,6 +262,23 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
       expect(dlq().map((m) => [JSON.parse(m.Body).deliveryId, m.MessageAttributes?.['eg-error']?.StringValue, m.MessageAttributes?.['eg-attempts']?.StringValue])).toEqual([
         ['d-t2', 'Transform failed: no name', '1'],
       ]);
+    });
+
+    it('gives a delivery its SQS target throttles (RequestThrottled, a 400) back for a retry instead of dead-lettering it', async () => {
+      const throttled = sqs.queueUrl('throttled');
+      sqs.throttle = (url) => url === throttled;
+      try {
+        const fn = await configCall('POST', '/functions', { functionId: 'throttled-fn', type: 'awssqs', provider: { queueUrl: throttled, region: 'us-east-1', endpoint: sqs.endpoint, awsAccessKeyId: 'AKIDEXAMPLE', awsSecretAccessKey: 'secret' } });
+        expect(fn.statusCode).toBe(201);
+        const res = (await handlers.worker(sqsBatch([{ messageId: 'm-throttled', body: delivery('d-throttled', 'throttled-fn') }]), lambdaContext)) as SQSBatchResponse;
+        expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-throttled' }]);
+        expect(dlq()).toEqual([]);
+        const sends = sqs.calls.filter((c) => c.target === 'AmazonSQS.SendMessage' && c.body.QueueUrl === throttled);
+        expect(sends.length).toBeGreaterThanOrEqual(1);
+        expect(sends.every((c) => c.signature === 'valid')).toBe(true);
+      } finally {
+        sqs.throttle = () => false;
+      }
     });
 
     it('gives a failed delivery back after its backoff, and dead-letters it once its maxAttempts are used', async () => {

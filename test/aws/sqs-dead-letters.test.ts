@@ -1,4 +1,5 @@
-import { SqsApi } from '../../lib/aws-api/sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../../lib/delivery/sqs-client';
 import { SqsDeadLetters } from '../../lib/delivery/sqs-dead-letters';
 import { deliveryToMessage } from '../../lib/delivery/sqs-message';
 import type { Delivery } from '../../lib/delivery/queue';
@@ -16,11 +17,11 @@ const delivery = (space: string, id: string): Delivery => ({
 
 describe('dead letters on the SQS dead-letter queue', () => {
   let sqs: SqsLoopback;
-  let client: SqsApi;
+  let client: SQSClient;
   let deadLetters: SqsDeadLetters;
   beforeEach(async () => {
     sqs = await SqsLoopback.start();
-    client = new SqsApi({ queueUrl: sqs.queueUrl('dlq'), endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    client = sqsClient(sqs.queueUrl('dlq'), { endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
     deadLetters = new SqsDeadLetters({ sqs: client, deadLetterQueueUrl: sqs.queueUrl('dlq'), queueUrl: sqs.queueUrl('deliveries') });
     // SQS's redrive policy would put these here after too many receives.
     for (const d of [delivery('space1', 'a'), delivery('space1', 'b'), delivery('space2', 'c')]) sqs.store(sqs.queueUrl('dlq'), deliveryToMessage(d));

@@ -4,11 +4,13 @@ import { dirname, join } from 'node:path';
 import { App, CfnWaitConditionHandle, Duration, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { bundleBudgetKb } from '../../lib/infra/bundle-budgets';
+import { CDK_JSON_CONTEXT, recommendedFeatureFlags } from '../support/cdk-context';
 import { EventGatewayStack, type EventGatewayStackProps } from '../../lib/infra/gateway-stack';
 
 /** Synthesises the stack without bundling (fast); bundling has its own test below. */
 function synth(props: EventGatewayStackProps = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   return Template.fromStack(new EventGatewayStack(app, 'EventGateway', props));
 }
 
@@ -117,7 +119,7 @@ describe('EventGatewayStack', () => {
   });
 
   it('in key mode leaves the route to the config handler, which alone may read the keys secret, named in its environment, never its value', () => {
-    const keyedApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const keyedApp = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
     const holder = new Stack(keyedApp, 'Secrets');
     // Where the secret would live; CloudFormation wants a stack to hold at least one resource.
     new CfnWaitConditionHandle(holder, 'Placeholder');
@@ -172,19 +174,17 @@ describe('EventGatewayStack', () => {
   });
 });
 
+describe('cdk.json', () => {
+  it("sets every feature flag aws-cdk-lib recommends, as `cdk init` writes them (the stack tests above synthesise with them)", () => {
+    const recommended = recommendedFeatureFlags();
+    expect(Object.keys(recommended).length).toBeGreaterThan(80);
+    expect(CDK_JSON_CONTEXT).toMatchObject(recommended);
+  });
+});
+
 describe('bundling', () => {
-  /**
-   * Budgets per handler. The events function's is the performance issue's (≤ 250 KB): it reaches DynamoDB,
-   * SQS and Lambda through the lean client; the worker carries the SDK clients of the connectors, the Config API the Secrets Manager client. Event
-   * schemas put ajv (≈ 150 KB minified) into every handler: the budgets are issue 12's (500, 500, 900 KB).
-   */
-  const BUDGET_KB = [
-    ['Events API', 500],
-    // Issue 12's 500 KB, plus the Secrets Manager SDK client of key mode (≈ 130 KB while the SDK core is not shared).
-    ['Config API', 640],
-    ['worker', 900],
-  ] as const;
-  const budgetOf = (description: string) => (BUDGET_KB.find(([name]) => description.includes(name))?.[1] ?? 0) * 1024;
+  /** Budgets per handler: lib/infra/bundle-budgets.ts (issue 12's, plus the event-schema and transform engines that came later). */
+  const budgetOf = (description: string) => bundleBudgetKb(description) * 1024;
 
   it('bundles all three handlers with local esbuild, no Docker, each within its size budget', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'eg-cdk-'));
@@ -203,6 +203,10 @@ describe('bundling', () => {
         expect([description, statSync(file).size]).toEqual([description, expect.any(Number)]);
         expect(statSync(file).size).toBeLessThan(budgetOf(description));
         const code = readFileSync(file, 'utf8');
+        // The SDK's own clients, bundled: DynamoDB and SQS in every handler, Lambda Invoke in those that route.
+        expect([description, code.includes('DynamoDB_20120810'), code.includes('AmazonSQS'), code.includes('/2015-03-31/functions/')]).toEqual([description, true, true, !description.includes('Config API')]);
+        // The budgets' allowance is for the engines every handler carries: ajv (event schemas), jsonata (transforms).
+        expect([description, code.includes('strictSchema'), code.includes('jsonata')]).toEqual([description, true, true]);
         // undici's error codes: the Lambda transport is node:http.
         expect([description, code.includes('UND_ERR_')]).toEqual([description, false]);
         // The credential chain is the environment-only stand-in, not the SDK's SSO/INI/IMDS chain.

@@ -365,10 +365,15 @@ describe('Config API', () => {
       expect(errorOf(res.body)).toContain('cannot unmarshal number into Go struct field Type.name of type string');
     });
 
-    it('validates the space in the URL', async () => {
-      const res = await call('POST', `${gw.space('ab')}/eventtypes`, { name: 'x' });
+    it.each([
+      ['eventtypes', { name: 'x' }, "Event Type doesn't validate. Validation error: Key: 'Type.Space' Error:Field validation for 'Space' failed on the 'min' tag"],
+      ['functions', { functionId: 'f', type: 'http', provider: { url: 'http://example.com/' } }, "Function doesn't validate. Validation error: Key: 'Function.Space' Error:Field validation for 'Space' failed on the 'min' tag"],
+      ['subscriptions', { type: 'async', eventType: 'x', functionId: 'f', path: '/', method: 'POST' }, "Subscription doesn't validate. Validation error: Key: 'Subscription.Space' Error:Field validation for 'Space' failed on the 'min' tag"],
+      ['cors', { method: 'GET', path: '/test' }, "CORS configuration doesn't validate. Validation error: Key: 'CORS.Space' Error:Field validation for 'Space' failed on the 'min' tag"],
+    ])('refuses a space name in the URL that is too short on the min tag (%s)', async (resource, body, message) => {
+      const res = await call('POST', `${gw.space('ab')}/${resource}`, body);
       expect(res.status).toBe(400);
-      expect(errorOf(res.body)).toContain("Key: 'Type.Space' Error:Field validation for 'Space' failed on the 'min=3' tag");
+      expect(errorOf(res.body)).toBe(message);
     });
 
     it('answers unknown routes with a JSON 404', async () => {

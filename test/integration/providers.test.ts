@@ -109,6 +109,11 @@ describe('AWS error mapping', () => {
   it.each([
     [{ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }, 'status', true],
     [{ name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }, 'status', true],
+    // What the SDK classes as throttling or transient, whatever the service calls it.
+    [{ name: 'RequestThrottled', $metadata: { httpStatusCode: 400 } }, 'status', true],
+    [{ name: 'SomeServiceError', $metadata: { httpStatusCode: 400 }, $retryable: { throttling: true } }, 'status', true],
+    [{ name: 'SomeServiceError', $metadata: { httpStatusCode: 400 }, $retryable: {} }, 'status', true],
+    [{ name: 'AnyError', $metadata: { httpStatusCode: 429 } }, 'status', true],
     [{ name: 'ExpiredTokenException', $metadata: { httpStatusCode: 400 } }, 'credentials', false],
     [{ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }, 'credentials', false],
     [{ name: 'CredentialsProviderError', message: 'Could not load credentials from any providers' }, 'credentials', false],

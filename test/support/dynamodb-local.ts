@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { DynamoDbDocuments } from '../../lib/aws-api/dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 /** Env var through which test files find the DynamoDB Local endpoint started by the global setup. */
 export const ENDPOINT_VAR = 'EG_DYNAMODB_LOCAL_ENDPOINT';
@@ -23,13 +23,13 @@ function freePort(): Promise<number> {
 }
 
 async function waitUntilServing(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const client = new DynamoDbDocuments({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${output()}`);
       try {
-        await client.raw('ListTables', {});
+        await client.send(new ListTablesCommand({}));
         return;
       } catch (err) {
         if (Date.now() > deadline) throw new Error(`DynamoDB Local did not start within 30 s: ${String(err)} ${output()}`);

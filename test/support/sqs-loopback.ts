@@ -38,6 +38,8 @@ export class SqsLoopback {
   refuse: (body: string) => boolean = () => false;
   /** A whole call answered with an error instead (SQS's 500s, throttling): return the status and error type, or undefined to serve it. */
   fail: (target: string) => { status: number; type: string } | undefined = () => undefined;
+  /** Sends to queues for which this holds are throttled, as SQS throttles: a 400 `RequestThrottled`. */
+  throttle: (queueUrl: string) => boolean = () => false;
   private readonly server: Server;
 
   private constructor() {
@@ -96,6 +98,9 @@ export class SqsLoopback {
   }
 
   private answer(target: string, body: any): { status: number; body: unknown } {
+    if (target.startsWith('AmazonSQS.SendMessage') && this.throttle(String(body.QueueUrl))) {
+      return { status: 400, body: { __type: 'com.amazonaws.sqs#RequestThrottled', message: 'Request is throttled.' } };
+    }
     switch (target) {
       case 'AmazonSQS.SendMessageBatch': {
         const Successful: unknown[] = [];

@@ -1,7 +1,7 @@
 import { InProcessQueue } from '../../lib/delivery/in-process';
 import { RoutingCache } from '../../lib/gateway/routing-cache';
 import { EventRouter } from '../../lib/gateway/router';
-import { EmfMetrics } from '../../lib/metrics/emf';
+import { noMetrics } from '../../lib/gateway/metrics';
 import { silentLogger } from '../../lib/logger';
 import type { Provider } from '../../lib/providers/provider';
 import type { RegistryStore } from '../../lib/registry/store';
@@ -88,7 +88,7 @@ describe('RoutingCache', () => {
     const store = new MemoryStore();
     const calls: string[] = [];
     const cache = new RoutingCache(store, () => ({ invoke: async (payload) => (calls.push(payload), Buffer.from('{}')) }), silentLogger, { versionCheckMs: 60_000 });
-    const router = new EventRouter({ routing: cache, queue: new InProcessQueue({ workers: 1, backlog: 10 }), metrics: new EmfMetrics(() => {}), logger: silentLogger });
+    const router = new EventRouter({ routing: cache, queue: new InProcessQueue({ workers: 1, backlog: 10 }), metrics: noMetrics, logger: silentLogger });
     await cache.current();
     // Another instance registers the function after this one built its table.
     await store.create({ key: { space: 'space1', kind: 'function', id: 'late' }, value: { space: 'space1', functionId: 'late', type: 'http', provider: { url: 'http://127.0.0.1:9/' } } as never, references: [] });
