@@ -153,6 +153,73 @@ describe('DurableQueue memory limit', () => {
   });
 });
 
+describe('DurableQueue file and probe', () => {
+  it('creates its directory, names its file as told, writes ahead, and shows the database to onOpen', async () => {
+    const parent = tempDir('eg-queue-');
+    dirs.push(parent);
+    const dataDir = join(parent, 'nested', 'deeper');
+    let opened = false;
+    const queue = new DurableQueue({ dataDir, file: 'worker-1.db', workers: 1, logger: silentLogger, metrics: noMetrics, onOpen: (db) => (opened = db.open) });
+    expect(opened).toBe(true);
+    await queue.enqueue([delivery('f')]);
+    const reader = new Database(join(dataDir, 'worker-1.db'), { readonly: true });
+    expect(reader.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(reader.prepare('SELECT id FROM deliveries').all()).toEqual([{ id: 'f' }]);
+    reader.close();
+    await queue.drain();
+  });
+
+  it('probes with a row as large as a big event, leaves nothing behind, and refuses once closed', async () => {
+    const { queue } = recorded({
+      // Room for a few small deliveries but not for a 256 KiB row.
+      onOpen: (db) => db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 16}`),
+    });
+    await expect(queue.probe()).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    await queue.enqueue([delivery('small')]);
+    expect(queue.backlog()).toBe(1);
+    await queue.drain();
+    await expect(queue.probe()).rejects.toThrow('the delivery queue is closed');
+
+    const roomy = recorded();
+    await expect(roomy.queue.probe()).resolves.toBeUndefined();
+    const reader = new Database(join(roomy.dir, 'deliveries.db'), { readonly: true });
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM space_probe').get()).toEqual({ n: 0 });
+    reader.close();
+    await roomy.queue.drain();
+  });
+
+  it('hands out more than a thousand deliveries in order, each once (the line is compacted as it goes)', async () => {
+    const { queue } = recorded();
+    const ids = Array.from({ length: 1100 }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    const seen: string[] = [];
+    queue.start(async (d) => {
+      seen.push(d.deliveryId);
+    });
+    await queue.enqueue(ids.map((id) => delivery(id)));
+    await eventually(async () => (seen.length >= 1100 && queue.backlog() === 0 ? true : undefined), 'every delivery');
+    await queue.drain();
+    expect(seen).toEqual(ids);
+  });
+
+  it('counts the latency in seconds and keeps a rejection that is not an Error as its text', async () => {
+    const { queue, metrics } = recorded({ defaultRetry: { maxAttempts: 1, maxAgeSeconds: 60 } });
+    queue.start(async (d) => {
+      if (d.deliveryId === 'plain') return Promise.reject('plain refusal');
+    });
+    await queue.enqueue([delivery('ok'), delivery('plain')]);
+    const letters = await eventually(async () => {
+      const list = await queue.list('space1');
+      return list.length > 0 ? list : undefined;
+    }, 'the dead letter');
+    expect(letters.map((l) => l.error)).toEqual(['plain refusal']);
+    expect(metrics.latencies).toHaveLength(1);
+    // Seconds, not milliseconds: a delivery on this machine takes well under a minute.
+    expect(metrics.latencies[0]).toBeGreaterThanOrEqual(0);
+    expect(metrics.latencies[0]).toBeLessThan(60);
+    await queue.drain();
+  });
+});
+
 describe('DurableQueue dead letters', () => {
   it('keeps the retry policy, attempts, error and times of a dead letter across a restart', async () => {
     const first = recorded();
@@ -300,6 +367,7 @@ describe('DurableQueue and the circuit breaker', () => {
     const byId = Object.fromEntries(parked.map((r) => [r.id, r]));
     expect([byId.a?.attempts, byId.b?.attempts, byId.c?.attempts]).toEqual([1, 1, 0]);
     expect(byId.c?.next_at).toBeGreaterThanOrEqual((byId.c?.accepted_at ?? 0) + 60_000);
+    expect(attempts.filter(([id]) => id === 'other')).toEqual([['other', 1]]);
     expect(attempts.filter(([id]) => id !== 'other')).toEqual([
       ['a', 1],
       ['b', 1],
