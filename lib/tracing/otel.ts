@@ -4,7 +4,7 @@ import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/export
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Delivery } from '../delivery/queue';
-import { eventIdOf, eventTypeOf, sourceOf, specVersionOf, type CloudEvent } from '../events/accessors';
+import { eventIdOf, eventTypeOf, type CloudEvent } from '../events/accessors';
 import type { IncomingRequest } from '../events/request';
 import type { TracingConfig } from './config';
 import { parseTraceparent, type PropagatedContext } from './trace-context';
@@ -22,8 +22,6 @@ const ATTR = {
   urlPath: 'url.path',
   errorType: 'error.type',
   ceId: 'cloudevents.event_id',
-  ceSource: 'cloudevents.event_source',
-  ceSpecVersion: 'cloudevents.event_spec_version',
   ceType: 'cloudevents.event_type',
   faasName: 'faas.invoked_name',
   faasProvider: 'faas.invoked_provider',
@@ -35,7 +33,6 @@ const ATTR = {
   space: 'eventgateway.space',
   functionId: 'eventgateway.function.id',
   functionType: 'eventgateway.function.type',
-  eventType: 'eventgateway.event.type',
   subscriptionId: 'eventgateway.subscription.id',
   deliveryId: 'eventgateway.delivery.id',
   attempt: 'eventgateway.delivery.attempt',
@@ -84,31 +81,21 @@ class OtelTracing implements Tracing {
   }
 
   attempt(delivery: Delivery, attempt: number, info: CallInfo): CallTrace {
-    const stored = deliveryTraceContext(delivery);
-    const parent = remoteContext(stored);
-    const links: Link[] = [];
-    const parentSpan = trace.getSpanContext(parent);
-    if (parentSpan) links.push({ context: parentSpan });
-    const span = this.tracer.startSpan(
-      `deliver ${info.functionId}`,
-      {
-        kind: SpanKind.CONSUMER,
-        links,
-        attributes: {
-          ...callAttributes(info),
-          [ATTR.messagingSystem]: 'eventgateway',
-          [ATTR.messagingOperationType]: 'process',
-          [ATTR.messagingOperationName]: 'deliver',
-          [ATTR.messagingDestination]: delivery.subscriptionId,
-          [ATTR.messagingMessageId]: delivery.deliveryId,
-          [ATTR.subscriptionId]: delivery.subscriptionId,
-          [ATTR.deliveryId]: delivery.deliveryId,
-          [ATTR.attempt]: attempt,
-        },
-      },
-      parent,
-    );
-    return new OtelCall(span);
+    const parent = remoteContext(deliveryTraceContext(delivery));
+    const accepting = trace.getSpanContext(parent);
+    const attributes = callAttributes(info);
+    attributes[ATTR.messagingSystem] = 'eventgateway';
+    attributes[ATTR.messagingOperationType] = 'process';
+    attributes[ATTR.messagingOperationName] = 'deliver';
+    attributes[ATTR.messagingDestination] = delivery.subscriptionId;
+    attributes[ATTR.messagingMessageId] = delivery.deliveryId;
+    attributes[ATTR.subscriptionId] = delivery.subscriptionId;
+    attributes[ATTR.deliveryId] = delivery.deliveryId;
+    attributes[ATTR.attempt] = attempt;
+    // Child of the accepting request's span (so the attempt is in its trace) and linked to it, as
+    // messaging conventions do for a message processed on its own.
+    const links: Link[] = accepting ? [{ context: accepting }] : [];
+    return new OtelCall(this.tracer.startSpan(`deliver ${info.functionId}`, { kind: SpanKind.CONSUMER, links, attributes }, parent));
   }
 
   flush(): Promise<void> {
@@ -120,11 +107,17 @@ class OtelTracing implements Tracing {
   }
 }
 
-/** The server span of one Events API request, started when its parent is known (after the event is parsed). */
+/**
+ * The server span of one Events API request, started when its parent is known (after the event is
+ * parsed, whose extension may name it), with the start time of the request. Attributes known before
+ * then are kept in fields and given to the span in one object, not set one by one.
+ */
 class OtelRequest implements RequestTrace {
   private readonly startTime = performance.now();
   private parent?: PropagatedContext;
-  private attributes: Attributes;
+  private eventId?: string;
+  private eventType?: string;
+  private path?: string;
   private span?: Span;
   private spanContext?: PropagatedContext;
 
@@ -133,19 +126,13 @@ class OtelRequest implements RequestTrace {
     private readonly req: IncomingRequest,
   ) {
     this.parent = requestTraceContext(req);
-    this.attributes = { [ATTR.httpMethod]: req.method, [ATTR.urlPath]: req.path };
   }
 
   event(event: CloudEvent): void {
     this.parent ??= eventTraceContext(event);
-    const attributes = {
-      [ATTR.ceId]: eventIdOf(event),
-      [ATTR.ceSource]: sourceOf(event),
-      [ATTR.ceSpecVersion]: specVersionOf(event),
-      [ATTR.ceType]: eventTypeOf(event),
-    };
-    if (this.span) this.span.setAttributes(attributes);
-    else this.attributes = { ...this.attributes, ...attributes };
+    this.eventId = eventIdOf(event);
+    this.eventType = eventTypeOf(event);
+    if (this.span) this.span.setAttributes({ [ATTR.ceId]: this.eventId, [ATTR.ceType]: this.eventType });
   }
 
   accepting(): PropagatedContext {
@@ -153,18 +140,17 @@ class OtelRequest implements RequestTrace {
   }
 
   call(kind: 'invoke' | 'authorize', info: CallInfo): CallTrace {
-    const span = this.tracer.startSpan(
-      `${kind} ${info.functionId}`,
-      { kind: SpanKind.CLIENT, attributes: callAttributes(info) },
-      trace.setSpan(ROOT_CONTEXT, this.serverSpan()),
-    );
+    const span = this.tracer.startSpan(`${kind} ${info.functionId}`, { kind: SpanKind.CLIENT, attributes: callAttributes(info) }, trace.setSpan(ROOT_CONTEXT, this.serverSpan()));
     return new OtelCall(span);
   }
 
   route(path: string): void {
-    const span = this.serverSpan();
-    span.setAttribute(ATTR.httpRoute, path);
-    span.updateName(`${this.req.method} ${path}`);
+    if (!this.span) {
+      this.path = path;
+      return;
+    }
+    this.span.setAttribute(ATTR.httpRoute, path);
+    this.span.updateName(`${this.req.method} ${path}`);
   }
 
   end(statusCode: number): void {
@@ -176,11 +162,16 @@ class OtelRequest implements RequestTrace {
   }
 
   private serverSpan(): Span {
-    this.span ??= this.tracer.startSpan(
-      this.req.method,
-      { kind: SpanKind.SERVER, startTime: this.startTime, attributes: this.attributes },
-      this.parent ? remoteContext(this.parent) : ROOT_CONTEXT,
-    );
+    if (this.span) return this.span;
+    const { method } = this.req;
+    const attributes: Attributes = { [ATTR.httpMethod]: method, [ATTR.urlPath]: this.req.path };
+    if (this.eventType !== undefined) {
+      attributes[ATTR.ceType] = this.eventType;
+      attributes[ATTR.ceId] = this.eventId;
+    }
+    if (this.path !== undefined) attributes[ATTR.httpRoute] = this.path;
+    const name = this.path === undefined ? method : `${method} ${this.path}`;
+    this.span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: this.startTime, attributes }, this.parent ? remoteContext(this.parent) : ROOT_CONTEXT);
     return this.span;
   }
 }
@@ -214,7 +205,6 @@ function callAttributes(info: CallInfo): Attributes {
     [ATTR.space]: info.space,
     [ATTR.functionId]: info.functionId,
     [ATTR.functionType]: info.functionType,
-    [ATTR.eventType]: info.eventType,
     [ATTR.ceType]: info.eventType,
   };
   if (info.eventId !== undefined) attributes[ATTR.ceId] = info.eventId;
