@@ -4,7 +4,7 @@ import { eventIdOf, eventTypeOf, isV1, type CloudEvent } from '../events/accesso
 import { toBinaryMessage, toV1, type BinaryMessage } from '../events/http-binding';
 import type { CompiledTransform } from '../events/transform';
 import { routeAccepts, type Route } from '../routing/table';
-import type { PropagatedContext } from '../tracing/trace-context';
+import { newTraceparent, type PropagatedContext } from '../tracing/trace-context';
 
 /** The event in the version a subscription asks for: as it arrived, or 0.1 turned into 1.0. */
 export function eventForRoute(route: Route, event: CloudEvent): CloudEvent {
@@ -82,6 +82,7 @@ export function deliveriesFor(space: string, routes: readonly Route[], event: Cl
     eventId,
     payload: payload(route),
     ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
-    ...trace,
+    // A delivery without a request behind it (a system event) starts a trace of its own, kept by every attempt.
+    ...(trace ?? { traceparent: newTraceparent() }),
   }));
 }

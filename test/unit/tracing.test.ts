@@ -1,6 +1,7 @@
 import { parseCommandLine } from '../../lib/server/cli';
 import { tracingConfig } from '../../lib/tracing/config';
 import { eventWithTraceContext } from '../../lib/tracing/event-extension';
+import { traceparentOfXRay, xrayTracing } from '../../lib/tracing/xray';
 import { formatTraceparent, newSpanId, newTraceId, newTraceparent, parseTraceparent } from '../../lib/tracing/trace-context';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -96,5 +97,32 @@ describe('trace context in the event itself (connectors)', () => {
     expect(eventWithTraceContext('not json', context)).toBe('not json');
     expect(eventWithTraceContext('[1]', context)).toBe('[1]');
     expect(eventWithTraceContext('{"a":1}', undefined)).toBe('{"a":1}');
+  });
+});
+
+describe('trace context on Lambda (X-Ray)', () => {
+  const xray = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+  const request = (headers: Record<string, string> = {}) => ({ method: 'POST', path: '/', query: '', headers, body: Buffer.alloc(0) });
+
+  it('turns an X-Ray trace header into a traceparent of the same trace', () => {
+    expect(traceparentOfXRay(xray)).toBe('00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01');
+    expect(traceparentOfXRay('Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0')).toMatch(/^00-5759e988bd862e3fe1be46a994272793-[0-9a-f]{16}-00$/);
+    expect(traceparentOfXRay('Root=oops')).toBeUndefined();
+    expect(traceparentOfXRay(undefined)).toBeUndefined();
+  });
+
+  it("passes on the client's traceparent, else the invocation's X-Ray trace, else a new one", () => {
+    const tracing = xrayTracing(() => xray);
+    expect(tracing.request(request({ traceparent: TRACEPARENT })).accepting().traceparent).toBe(TRACEPARENT);
+    expect(tracing.request(request()).call('invoke', { space: 's', functionId: 'f', functionType: 'http', eventType: 't' }).context.traceparent).toBe(
+      '00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01',
+    );
+    expect(parseTraceparent(xrayTracing(() => undefined).request(request()).accepting().traceparent)).toBeDefined();
+  });
+
+  it("keeps a delivery's stored trace context for every attempt", () => {
+    const delivery = { deliveryId: 'd', space: 's', subscriptionId: 'x', functionId: 'f', eventType: 't', eventId: 'e', payload: '{}', traceparent: TRACEPARENT };
+    const attempt = xrayTracing(() => xray).attempt(delivery, 2, { space: 's', functionId: 'f', functionType: 'http', eventType: 't' });
+    expect(attempt.context).toEqual({ traceparent: TRACEPARENT });
   });
 });
