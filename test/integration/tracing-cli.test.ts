@@ -51,6 +51,12 @@ describe('tracing from the command line', () => {
     expect(output).toContain('"tracing":"otlp"');
   });
 
+  it('exports the spans of the workers of a cluster (--processes 2)', async () => {
+    await oneTracedCall([`--otlp-endpoint=${receiver.endpoint}`, '--processes=2'], {});
+
+    expect(receiver.trace(TRACE_ID).map((span) => span.kind).sort()).toEqual([SPAN_KIND.server, SPAN_KIND.client]);
+  });
+
   it('exports over OTLP/JSON when OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL say so', async () => {
     await oneTracedCall([], { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
 
