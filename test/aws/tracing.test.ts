@@ -21,18 +21,17 @@ describe('trace context through the Lambda handlers (X-Ray)', () => {
   const env = { ...process.env };
 
   beforeAll(async () => {
-    Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
+    Object.assign(process.env, { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
     sqs = await SqsLoopback.start();
     target = await TestTarget.start();
     target.respondWith({ statusCode: 200, body: 'traced' });
     const tableName = uniqueTableName('tracing');
     await createRegistryTable({ tableName, ...localDynamoDbConfig() });
     const config: AwsConfig = { tableName, queueUrl: sqs.queueUrl(), versionCheckMs: 0, logLevel: 'silent', dynamoDbEndpoint: localDynamoDbConfig().endpoint, sqsEndpoint: sqs.endpoint, accessKeys: [], targetNetworks: { allowLoopback: true } };
-    const emfSink = () => {};
     handlers = {
-      config: configHandler(composeConfig(config, { emfSink })),
-      events: eventsHandler(composeEvents(config, { emfSink })),
-      worker: workerHandler(composeWorker(config, { emfSink })),
+      config: configHandler(composeConfig(config)),
+      events: eventsHandler(composeEvents(config)),
+      worker: workerHandler(composeWorker(config)),
     };
     const call = (path: string, body: unknown) => handlers.config(configEvent('POST', `/v1/spaces/default${path}`, body), lambdaContext);
     await call('/eventtypes', { name: 'http.request' });
