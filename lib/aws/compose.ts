@@ -2,6 +2,7 @@ import { SqsQueue } from '../delivery/sqs';
 import { TrackedQueue } from '../delivery/tracked-queue';
 import type { GatewayMetrics } from '../gateway/metrics';
 import { EventRouter } from '../gateway/router';
+import { xrayTracing } from '../tracing/xray';
 import { RoutingCache } from '../gateway/routing-cache';
 import { accessKeysFromEnv, type AccessKey } from '../http/config-access';
 import { DependencyHealth } from '../health';
@@ -106,7 +107,8 @@ export function composeRouter(config: AwsConfig, options: ComposeOptions, connec
   const routing = new RoutingCache(base.store, providers.providerFor, base.logger, { versionCheckMs: config.versionCheckMs });
   const sqs = new SqsQueue({ queueUrl: config.queueUrl, logger: base.logger, ...(config.sqsEndpoint ? { connection: { endpoint: config.sqsEndpoint } } : {}) });
   const queue = new TrackedQueue(sqs, new DependencyHealth({ name: 'queue', logger: base.logger, description: 'the SQS delivery queue' }));
-  const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger, ...pluginsOf(config, options, base) });
+  // Tracing on Lambda is X-Ray's (one path, no OpenTelemetry SDK): targets get W3C trace context, the client's or the invocation's X-Ray trace.
+  const router = new EventRouter({ routing, queue, metrics: base.metrics, logger: base.logger, ...pluginsOf(config, options, base), tracing: xrayTracing() });
   // The delivery queue's SQS client, for the worker's retries: one SQS client per handler.
   return { ...base, router, queue, sqsClient: sqs.sqs };
 }

@@ -11,6 +11,9 @@ export interface Delivery {
   payload: string;
   /** The subscription's retry policy, when it set one. */
   retry?: RetryPolicy;
+  /** W3C trace context of the request that accepted it, so that every attempt and replay joins that trace. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** Calls the target of one delivery (`attempt` counts from 1, where the queue counts); rejects when the call failed. */

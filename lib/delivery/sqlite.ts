@@ -59,6 +59,8 @@ interface Row {
   state: 'pending' | 'dead';
   last_error: string | null;
   dead_at: number | null;
+  traceparent: string | null;
+  tracestate: string | null;
 }
 
 /** A delivery as the queue tracks it: the delivery plus its bookkeeping. */
@@ -92,7 +94,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, space TEXT NOT NULL, subscription_id TEXT NOT NULL, function_id TEXT NOT NULL,
   event_type TEXT NOT NULL, event_id TEXT NOT NULL, payload TEXT NOT NULL, retry TEXT,
   attempts INTEGER NOT NULL, accepted_at INTEGER NOT NULL, next_at INTEGER NOT NULL,
-  state TEXT NOT NULL, last_error TEXT, dead_at INTEGER
+  state TEXT NOT NULL, last_error TEXT, dead_at INTEGER, traceparent TEXT, tracestate TEXT
 );
 DROP INDEX IF EXISTS deliveries_due;
 DROP INDEX IF EXISTS deliveries_dead;
@@ -143,10 +145,11 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     // Writes run on the event loop: wait for a lock briefly, then fail and retry, rather than freeze for seconds.
     this.db.pragma('busy_timeout = 250');
     this.db.exec(SCHEMA);
+    addTraceColumns(this.db);
     this.sql = {
       insert: this.db.prepare(
-        `INSERT OR IGNORE INTO deliveries (id, space, subscription_id, function_id, event_type, event_id, payload, retry, attempts, accepted_at, next_at, state)
-         VALUES (@id, @space, @subscription_id, @function_id, @event_type, @event_id, @payload, @retry, 0, @accepted_at, @next_at, 'pending')`,
+        `INSERT OR IGNORE INTO deliveries (id, space, subscription_id, function_id, event_type, event_id, payload, retry, attempts, accepted_at, next_at, state, traceparent, tracestate)
+         VALUES (@id, @space, @subscription_id, @function_id, @event_type, @event_id, @payload, @retry, 0, @accepted_at, @next_at, 'pending', @traceparent, @tracestate)`,
       ),
       park: this.db.prepare('UPDATE deliveries SET next_at = ? WHERE id = ?'),
       release: this.db.prepare("UPDATE deliveries SET next_at = @now WHERE state = 'pending' AND space = @space AND function_id = @functionId AND next_at > @now"),
@@ -523,6 +526,12 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 }
 
+/** Queues written before tracing lack the trace columns: add them (the rows they hold get a new trace when delivered). */
+function addTraceColumns(db: Database.Database): void {
+  const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(deliveries)').all().map((column) => column.name));
+  for (const name of ['traceparent', 'tracestate']) if (!columns.has(name)) db.exec(`ALTER TABLE deliveries ADD COLUMN ${name} TEXT`);
+}
+
 function toRow(entry: Entry, nextAt: number): Omit<Row, 'attempts' | 'state' | 'last_error' | 'dead_at'> {
   const d = entry.delivery;
   return {
@@ -536,6 +545,8 @@ function toRow(entry: Entry, nextAt: number): Omit<Row, 'attempts' | 'state' | '
     retry: d.retry ? JSON.stringify(d.retry) : null,
     accepted_at: entry.acceptedAt,
     next_at: nextAt,
+    traceparent: d.traceparent ?? null,
+    tracestate: d.tracestate ?? null,
   };
 }
 
@@ -549,6 +560,8 @@ function fromRow(row: Row): Entry {
     eventId: row.event_id,
     payload: row.payload,
     ...(row.retry ? { retry: JSON.parse(row.retry) as RetryPolicy } : {}),
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+    ...(row.tracestate ? { tracestate: row.tracestate } : {}),
   };
   return { delivery, attempts: row.attempts, acceptedAt: row.accepted_at };
 }

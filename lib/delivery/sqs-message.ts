@@ -5,6 +5,17 @@ export function deliveryToMessage(delivery: Delivery): string {
   return JSON.stringify(delivery);
 }
 
+/**
+ * Message attributes of a delivery's message: its W3C trace context (also in the body, which is what
+ * the worker reads), so that tools reading SQS messages (and AWS's own tracing) see the trace too.
+ */
+export function deliveryMessageAttributes(delivery: Delivery): Record<string, { DataType: 'String'; StringValue: string }> | undefined {
+  if (!delivery.traceparent) return undefined;
+  const attributes: Record<string, { DataType: 'String'; StringValue: string }> = { traceparent: { DataType: 'String', StringValue: delivery.traceparent } };
+  if (delivery.tracestate) attributes.tracestate = { DataType: 'String', StringValue: delivery.tracestate };
+  return attributes;
+}
+
 /** The delivery an SQS message body carries; throws on a body that is not one. */
 export function deliveryFromMessage(body: string): Delivery {
   const value = JSON.parse(body) as Partial<Delivery>;

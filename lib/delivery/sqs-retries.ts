@@ -60,7 +60,7 @@ export class SqsRetries {
     let delivery: Delivery | undefined;
     try {
       delivery = deliveryFromMessage(message.body);
-      await deliver(delivery);
+      await deliver(delivery, message.receiveCount);
       return 'done';
     } catch (failure) {
       if (failure instanceof ServiceUnavailableError) {

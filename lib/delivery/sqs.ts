@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
 import { PayloadTooLargeError } from '../errors';
 import { sqsClient } from './sqs-client';
-import { deliveryToMessage, SQS_MAX_MESSAGE_BYTES } from './sqs-message';
+import { deliveryMessageAttributes, deliveryToMessage, SQS_MAX_MESSAGE_BYTES } from './sqs-message';
 import { SqsRetries } from './sqs-retries';
 
 /** Where the SQS queue sends, and whether this process also consumes (the local server does; on Lambda the worker does). */
@@ -121,7 +121,7 @@ export class SqsQueue implements DeliveryQueue {
     const out = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: this.options.queueUrl,
-        Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery) })),
+        Entries: chunk.map((delivery, i) => ({ Id: String(i), MessageBody: deliveryToMessage(delivery), MessageAttributes: deliveryMessageAttributes(delivery) })),
       }),
     );
     const refused: Delivery[] = [];

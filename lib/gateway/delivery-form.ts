@@ -4,6 +4,7 @@ import { eventIdOf, eventTypeOf, isV1, type CloudEvent } from '../events/accesso
 import { toBinaryMessage, toV1, type BinaryMessage } from '../events/http-binding';
 import type { CompiledTransform } from '../events/transform';
 import { routeAccepts, type Route } from '../routing/table';
+import { newTraceparent, type PropagatedContext } from '../tracing/trace-context';
 
 /** The event in the version a subscription asks for: as it arrived, or 0.1 turned into 1.0. */
 export function eventForRoute(route: Route, event: CloudEvent): CloudEvent {
@@ -64,8 +65,11 @@ export function acceptingRoutes(routes: readonly Route[], event: CloudEvent, onF
   return accepting;
 }
 
-/** One delivery per route of a fan-out, each in the form its subscription asks for, with its retry policy. */
-export function deliveriesFor(space: string, routes: readonly Route[], event: CloudEvent): Delivery[] {
+/**
+ * One delivery per route of a fan-out, each in the form its subscription asks for, with its retry
+ * policy and the trace context of the request that accepted it.
+ */
+export function deliveriesFor(space: string, routes: readonly Route[], event: CloudEvent, trace?: PropagatedContext): Delivery[] {
   const payload = payloadsFor(event);
   const eventType = eventTypeOf(event);
   const eventId = eventIdOf(event);
@@ -78,5 +82,7 @@ export function deliveriesFor(space: string, routes: readonly Route[], event: Cl
     eventId,
     payload: payload(route),
     ...(route.subscription.retry ? { retry: route.subscription.retry } : {}),
+    // A delivery without a request behind it (a system event) starts a trace of its own, kept by every attempt.
+    ...(trace ?? { traceparent: newTraceparent() }),
   }));
 }

@@ -8,7 +8,9 @@ import type { Logger } from '../logger';
 import { TargetError, type InvocationContext } from '../providers/provider';
 import { routeAccepts, type Route, type RoutedFunction, type RoutingTable, type SpaceRoutes, type SyncMatch } from '../routing/table';
 import { eventExcerpt, type ActivityFeed } from './activity';
-import { authorize } from './authorizer';
+import type { PropagatedContext } from '../tracing/trace-context';
+import { propagationOnly, type CallInfo, type RequestTrace, type Tracing } from '../tracing/tracing';
+import { authorize, type AuthorizationResult } from './authorizer';
 import { corsHeaders, preflightResponse } from './cors';
 import { acceptingRoutes, deliveriesFor, eventForRoute, plainOutgoing, transformedOutgoing, type Outgoing } from './delivery-form';
 import type { CompiledTransform } from '../events/transform';
@@ -34,6 +36,8 @@ export interface EventRouterDeps {
   activity?: ActivityFeed;
   /** Plugins reacting to system events (`--plugin`); none by default. */
   plugins?: PluginHost;
+  /** Spans, when an OpenTelemetry SDK is configured; W3C trace context is passed on either way. */
+  tracing?: Tracing;
 }
 
 const ACCEPTED: GatewayResponse = { statusCode: 202, headers: {}, body: '' };
@@ -53,16 +57,19 @@ export interface BatchResult {
  */
 export class EventRouter {
   private readonly system: SystemEvents;
+  private readonly tracing: Tracing;
 
   constructor(private readonly deps: EventRouterDeps) {
+    this.tracing = deps.tracing ?? propagationOnly;
     this.system = new SystemEvents(deps.queue, deps.logger, (space, type) => deps.metrics.eventFiltered(space, type));
   }
 
   /** Handles one request to the Events API; never throws. */
   async handle(req: IncomingRequest): Promise<GatewayResponse> {
     let response: GatewayResponse;
+    const trace = this.tracing.request(req);
     try {
-      response = await this.route(req);
+      response = await this.route(req, trace);
     } catch (err) {
       const { statusCode, message, headers } = publicMessage(err);
       if (statusCode >= 500 && !(err instanceof GatewayError)) this.deps.logger.error({ err }, 'event handling failed');
@@ -72,15 +79,16 @@ export class EventRouter {
     if (queuing) await queuing;
     const reacting = this.deps.plugins?.settled();
     if (reacting) await reacting;
+    trace.end(response.statusCode);
     return response;
   }
 
   /**
    * Performs one async delivery: the queue's worker. Rejects when the target call failed, or did not
    * end before `signal` aborted (the worker's time is up: a timeout, retried later). A DeliveryHandler
-   * (the queue passes `attempt`, which the router does not need).
+   * (the queue passes `attempt`, counted from 1, which the attempt's span records).
    */
-  deliver = async (delivery: Delivery, attempt?: number, signal?: AbortSignal): Promise<void> => {
+  deliver = async (delivery: Delivery, attempt = 1, signal?: AbortSignal): Promise<void> => {
     let table = await this.deps.routing.current();
     let fn = table.function(delivery.space, delivery.functionId);
     // A table a few seconds old may not know a function registered since: look again before giving up.
@@ -98,10 +106,13 @@ export class EventRouter {
       // A transform that fails once fails every time: dead-letter it with the reason, no retries.
       throw new DeliveryFailure(err instanceof Error ? err.message : String(err), false, { cause: err });
     }
-    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...outgoingContext(out), ...(signal ? { signal } : {}) };
+    const call = this.tracing.attempt(delivery, attempt, callInfo(delivery.space, fn, delivery.eventType, delivery.eventId));
+    const context: InvocationContext = { deliveryId: delivery.deliveryId, eventId: delivery.eventId, ...outgoingContext(out), ...(signal ? { signal } : {}), ...call.context };
     try {
       await this.invoke(table, delivery.space, fn, delivery.eventType, out.payload, context);
+      call.end();
     } catch (err) {
+      call.end(err);
       const cause = err instanceof FunctionCallError ? err.cause : err;
       // A plugin that refused the invocation would refuse it again.
       const retryable = cause instanceof TargetError ? cause.retryable : !(cause instanceof PluginRefusal);
@@ -114,7 +125,7 @@ export class EventRouter {
     }
   };
 
-  private async route(req: IncomingRequest): Promise<GatewayResponse> {
+  private async route(req: IncomingRequest, trace: RequestTrace): Promise<GatewayResponse> {
     const table = await this.deps.routing.current();
     const origin = headerValue(req.headers, 'origin');
     const preflightMethod = req.method === 'OPTIONS' ? headerValue(req.headers, 'access-control-request-method') : undefined;
@@ -123,10 +134,11 @@ export class EventRouter {
       if (answer) return answer;
     }
     const incoming = eventsFromRequest(req);
-    if (incoming.mode === 'batch') return this.routeBatch(table, req, incoming.entries, origin);
+    if (incoming.mode === 'batch') return this.routeBatch(table, req, incoming.entries, origin, trace);
     if (isSystemEventType(eventTypeOf(incoming.event))) throw new ValidationError(reservedMessage(eventTypeOf(incoming.event)));
     // Sync plugins may refuse the event (throws) or replace it, before anything is routed.
     const event = this.deps.plugins ? await this.deps.plugins.received(incoming.event, req) : incoming.event;
+    trace.event(event);
     const eventType = eventTypeOf(event);
     const sync = this.findSync(table, req, event);
     const async = table.asyncRoutes(req.method, req.path, eventType);
@@ -137,12 +149,12 @@ export class EventRouter {
     const cors = sync ? table.cors(sync.space, req.method, req.path) : table.firstCors(req.method, req.path);
     const extraHeaders = corsHeaders(cors, origin);
 
-    await this.fanOut(table, async, req, event);
+    await this.fanOut(table, async, req, event, trace);
     if (!sync) {
       this.processed(table, counted, eventType);
       return Object.keys(extraHeaders).length > 0 ? { ...ACCEPTED, headers: extraHeaders } : ACCEPTED;
     }
-    const response = await this.answer(table, sync.space, sync.route, sync.params, req, event);
+    const response = await this.answer(table, sync.space, sync.route, sync.params, req, event, trace);
     this.processed(table, counted, eventType);
     Object.assign(response.headers, extraHeaders);
     return response;
@@ -152,7 +164,7 @@ export class EventRouter {
    * Routes each valid event of a batch on its own, to async subscribers only (one HTTP answer cannot
    * carry several sync results), and says per event whether it was accepted.
    */
-  private async routeBatch(table: RoutingTable, req: IncomingRequest, entries: BatchEntry[], origin: string | undefined): Promise<GatewayResponse> {
+  private async routeBatch(table: RoutingTable, req: IncomingRequest, entries: BatchEntry[], origin: string | undefined, trace: RequestTrace): Promise<GatewayResponse> {
     const results: BatchResult[] = [];
     for (const [index, entry] of entries.entries()) {
       if ('error' in entry) {
@@ -183,7 +195,7 @@ export class EventRouter {
       }
       this.received(table, counted, event, req);
       try {
-        await this.fanOut(table, async, req, event);
+        await this.fanOut(table, async, req, event, trace);
       } catch (err) {
         // An event too large for the queue is that entry's failure, not the batch's.
         if (!(err instanceof PayloadTooLargeError)) throw err;
@@ -263,19 +275,19 @@ export class EventRouter {
   }
 
   /** Queues the event for every async subscriber the authorizer lets through; never waits for targets. */
-  private async fanOut(table: RoutingTable, async: readonly SpaceRoutes[], req: IncomingRequest, event: CloudEvent): Promise<void> {
+  private async fanOut(table: RoutingTable, async: readonly SpaceRoutes[], req: IncomingRequest, event: CloudEvent, trace: RequestTrace): Promise<void> {
     const eventType = eventTypeOf(event);
     for (const { space, routes: candidates } of async) {
       const routes = acceptingRoutes(candidates, event, () => this.deps.metrics.eventFiltered(space, eventType));
       if (routes.length === 0) continue;
-      const authorized = await this.authorized(table, space, event, req);
+      const authorized = await this.authorized(table, space, event, req, trace);
       if (!authorized) continue;
-      await this.enqueue(space, routes, authorized);
+      await this.enqueue(space, routes, authorized, trace.accepting());
     }
   }
 
-  private async enqueue(space: string, routes: readonly Route[], event: CloudEvent): Promise<void> {
-    const deliveries = deliveriesFor(space, routes, event);
+  private async enqueue(space: string, routes: readonly Route[], event: CloudEvent, trace: PropagatedContext): Promise<void> {
+    const deliveries = deliveriesFor(space, routes, event, trace);
     const refused = await this.deps.queue.enqueue(deliveries);
     for (const delivery of refused) {
       this.deps.metrics.eventDropped(space, delivery.eventType);
@@ -285,16 +297,24 @@ export class EventRouter {
   }
 
   /** The event as its subscribers in a space may see it, or undefined when the space's authorizer denies it. */
-  private async authorized(table: RoutingTable, space: string, event: CloudEvent, req: IncomingRequest): Promise<CloudEvent | undefined> {
+  private async authorized(table: RoutingTable, space: string, event: CloudEvent, req: IncomingRequest, trace: RequestTrace): Promise<CloudEvent | undefined> {
     const authorizerId = table.eventType(space, eventTypeOf(event))?.authorizerId;
     if (!authorizerId) return event;
     const authorizer = table.function(space, authorizerId);
-    const result = authorizer ? await authorize(authorizer.provider, event, httpRequestData(req, null), req.signal) : { allowed: false as const, reason: 'authorizer missing' };
+    const result = authorizer ? await this.authorize(authorizer, space, event, req, trace) : { allowed: false as const, reason: 'authorizer missing' };
     if (!result.allowed) {
       this.deps.logger.info({ space, eventType: eventTypeOf(event), reason: result.reason }, 'event denied by authorizer');
       return undefined;
     }
     return withAuthorization(event, result.authorization);
+  }
+
+  /** Calls an authorizer, in a span of the request's trace. */
+  private async authorize(authorizer: RoutedFunction, space: string, event: CloudEvent, req: IncomingRequest, trace: RequestTrace): Promise<AuthorizationResult> {
+    const call = trace.call('authorize', callInfo(space, authorizer, eventTypeOf(event), eventIdOf(event)));
+    const result = await authorize(authorizer.provider, event, httpRequestData(req, null), { ...call.context, ...(req.signal ? { signal: req.signal } : {}) });
+    call.end(result.allowed ? undefined : result.failure, { 'eventgateway.authorizer.allowed': result.allowed });
+    return result;
   }
 
   /** Calls the sync subscriber and turns its result into the HTTP response. */
@@ -305,20 +325,26 @@ export class EventRouter {
     params: Record<string, string>,
     req: IncomingRequest,
     incoming: CloudEvent,
+    trace: RequestTrace,
   ): Promise<GatewayResponse> {
-    const authorized = await this.authorized(table, space, incoming, req);
+    trace.route(route.subscription.path);
+    const authorized = await this.authorized(table, space, incoming, req, trace);
     if (!authorized) return errorResponse(403, 'Forbidden. The event was denied by its authorizer.');
     const withRequestParams = eventTypeOf(incoming) === HTTP_REQUEST_EVENT ? withParams(authorized, params) : authorized;
     const event = eventForRoute(route, withRequestParams);
     const announce = this.syncAnnouncer(space, route, event);
+    const call = trace.call('invoke', callInfo(space, route.function, eventTypeOf(event), eventIdOf(event)));
     try {
       // The transform runs inside the try: its failure is the call's failure, announced like one.
       const out = route.transform ? await this.transformed(space, route, route.transform, event) : plainOutgoing(route, () => event, JSON.stringify(event));
-      const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out), ...(req.signal ? { signal: req.signal } : {}) };
+      const context: InvocationContext = { eventId: eventIdOf(event), ...outgoingContext(out), ...(req.signal ? { signal: req.signal } : {}), ...call.context };
       const result = await this.invoke(table, space, route.function, eventTypeOf(event), out.payload, context);
+      call.end();
       announce?.();
       return parseSyncResult(result);
     } catch (err) {
+      // Ends the span unless the call succeeded (a malformed answer is not the call's failure).
+      call.end(err);
       announce?.(err);
       // The original gateway used the answer of an HTTP function whatever its status short of a 5xx:
       // a function that answers 404 with its response object keeps working here.
@@ -452,6 +478,11 @@ function matchedSpaces(syncSpace: string | undefined, async: readonly SpaceRoute
   const spaces = async.map((entry) => entry.space);
   if (syncSpace !== undefined && !spaces.includes(syncSpace)) spaces.unshift(syncSpace);
   return spaces;
+}
+
+/** What the span of a call to a function says about it. */
+function callInfo(space: string, fn: RoutedFunction, eventType: string, eventId: string): CallInfo {
+  return { space, functionId: fn.record.functionId, functionType: fn.record.type, eventType, eventId };
 }
 
 function reservedMessage(eventType: string): string {

@@ -4,6 +4,7 @@ import type { SdkError } from '@smithy/types';
 import { callAws, connectorAnswer, short, type AwsClientCache } from './aws';
 import type { EventBridgeConfig } from './config';
 import { TargetError, type Provider } from './provider';
+import { eventWithTraceContext } from '../tracing/event-extension';
 
 /** The `source` of the entries when the function does not set one. */
 export const DEFAULT_EVENTBRIDGE_SOURCE = 'event-gateway';
@@ -22,7 +23,7 @@ export function eventBridgeProvider(config: EventBridgeConfig, clients: AwsClien
         EventBusName: config.eventBusName,
         Source: config.source ?? DEFAULT_EVENTBRIDGE_SOURCE,
         DetailType: config.detailType ?? context?.eventType ?? 'event',
-        Detail: payload,
+        Detail: eventWithTraceContext(payload, context),
       };
       const command = new PutEventsCommand({ Entries: [entry] });
       const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);

@@ -2,6 +2,7 @@ import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { callAws, connectorAnswer, type AwsClientCache } from './aws';
 import type { FirehoseConfig } from './config';
 import type { Provider } from './provider';
+import { eventWithTraceContext } from '../tracing/event-extension';
 
 /**
  * The `awsfirehose` connector: the event is put as one record ending in a newline, so that the
@@ -12,7 +13,8 @@ export function firehoseProvider(config: FirehoseConfig, clients: AwsClientCache
   const what = `Firehose delivery stream ${config.deliveryStreamName}`;
   return {
     invoke: async (payload, context) => {
-      const command = new PutRecordCommand({ DeliveryStreamName: config.deliveryStreamName, Record: { Data: Buffer.from(`${payload}\n`) } });
+      const record = eventWithTraceContext(payload, context);
+      const command = new PutRecordCommand({ DeliveryStreamName: config.deliveryStreamName, Record: { Data: Buffer.from(`${record}\n`) } });
       const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);
       return connectorAnswer({ recordId: out.RecordId });
     },

@@ -3,6 +3,7 @@ import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { callAws, connectorAnswer, type AwsClientCache } from './aws';
 import type { KinesisConfig } from './config';
 import type { InvocationContext, Provider } from './provider';
+import { eventWithTraceContext } from '../tracing/event-extension';
 
 /**
  * The `awskinesis` connector: the event is put as one record. Its partition key is the event's ID
@@ -16,7 +17,7 @@ export function kinesisProvider(config: KinesisConfig, clients: AwsClientCache):
     invoke: async (payload, context) => {
       const command = new PutRecordCommand({
         StreamName: config.streamName,
-        Data: Buffer.from(payload),
+        Data: Buffer.from(eventWithTraceContext(payload, context)),
         PartitionKey: partitionKey(config.partitionKey ?? 'eventID', payload, context),
       });
       const out = await callAws(clients, what, command, (abortSignal) => client.send(command, { abortSignal }), context?.signal);

@@ -23,10 +23,13 @@ export function lambdaProvider(config: LambdaConfig, clients: AwsClientCache): P
   };
 }
 
-/** The delivery's IDs as the function's `context.clientContext.custom`, so that it can de-duplicate. */
+/**
+ * The delivery's IDs (so that the function can de-duplicate) and the W3C trace context as the
+ * function's `context.clientContext.custom`.
+ */
 function clientContext(context: InvocationContext | undefined): { ClientContext?: string } {
-  if (!context?.deliveryId && !context?.eventId) return {};
-  const custom = { deliveryId: context.deliveryId, eventId: context.eventId };
+  if (!context?.deliveryId && !context?.eventId && !context?.traceparent) return {};
+  const custom = { deliveryId: context.deliveryId, eventId: context.eventId, traceparent: context.traceparent, tracestate: context.tracestate };
   return { ClientContext: Buffer.from(JSON.stringify({ custom })).toString('base64') };
 }
 

@@ -16,10 +16,12 @@ export function sqsProvider(config: SqsConfig, clients: AwsClientCache): Provide
   };
 }
 
-/** The delivery's IDs as message attributes, so that consumers can de-duplicate retries. */
+/** The delivery's IDs (so that consumers can de-duplicate retries) and the W3C trace context as message attributes. */
 function deliveryAttributes(context: InvocationContext | undefined): Record<string, MessageAttributeValue> | undefined {
   const attributes: Record<string, MessageAttributeValue> = {};
   if (context?.deliveryId) attributes['event-gateway-delivery-id'] = { DataType: 'String', StringValue: context.deliveryId };
   if (context?.eventId) attributes['event-gateway-event-id'] = { DataType: 'String', StringValue: context.eventId };
+  if (context?.traceparent) attributes.traceparent = { DataType: 'String', StringValue: context.traceparent };
+  if (context?.tracestate) attributes.tracestate = { DataType: 'String', StringValue: context.tracestate };
   return Object.keys(attributes).length > 0 ? attributes : undefined;
 }

@@ -33,6 +33,10 @@ export async function postEvent(
     : { 'content-type': context?.contentType ?? 'application/cloudevents+json', ...headers };
   if (context?.deliveryId) callHeaders['event-gateway-delivery-id'] = context.deliveryId;
   if (context?.eventId) callHeaders['event-gateway-event-id'] = context.eventId;
+  if (context?.traceparent) {
+    callHeaders.traceparent = context.traceparent;
+    if (context.tracestate) callHeaders.tracestate = context.tracestate;
+  }
   const answer = await options.transport(url, {
     method: 'POST',
     headers: callHeaders,

@@ -49,6 +49,9 @@ export interface InvocationContext {
    * ends then, failing with reason `timeout`, whatever its own timeout would still allow.
    */
   signal?: AbortSignal;
+  /** W3C trace context for the target: headers, a message attribute, the client context or the event itself, by provider. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** One target function: takes the serialised event, returns the target's answer (or throws TargetError). */

@@ -8,6 +8,7 @@ import { DynamoDbStore } from '../stores/dynamodb';
 import { SqliteStore } from '../stores/sqlite';
 import type { ConfigAccessOptions } from '../http/config-access';
 import type { CliOptions } from './cli';
+import type { Tracing } from '../tracing/tracing';
 import type { Plugin } from '../plugins/plugin';
 import type { GatewayOptions } from './gateway';
 
@@ -61,7 +62,7 @@ export function gatewayOptionsOf(
   configAccess: ConfigAccessOptions,
   logger: Logger,
   sqs: SqsDelivery | undefined,
-  { deliveriesFile, plugins = [] }: { deliveriesFile?: string; plugins?: readonly Plugin[] } = {},
+  { deliveriesFile, plugins = [], tracing }: { deliveriesFile?: string; plugins?: readonly Plugin[]; tracing?: Tracing } = {},
 ): GatewayOptions {
   return {
     store: openStore(options),
@@ -92,5 +93,6 @@ export function gatewayOptionsOf(
     ...(options.configTls ? { configTls: options.configTls } : {}),
     ...(options.dynamodb ? { registryRefreshMs: options.registryRefreshMs, registryDescription: describeTable(options.dynamodb) } : {}),
     ...(plugins.length > 0 ? { plugins, pluginTimeoutMs: options.pluginTimeoutMs } : {}),
+    ...(tracing ? { tracing } : {}),
   };
 }

@@ -44,6 +44,8 @@ export interface CliOptions {
   pluginTimeoutMs: number;
   /** Processes serving the Events API on the same port (node's cluster); 1 runs everything in one process. */
   processes: number;
+  /** OTLP/HTTP endpoint spans are exported to (else OTEL_EXPORTER_OTLP_ENDPOINT, else none). */
+  otlpEndpoint?: string;
 }
 
 /** What the command line asks for: run, or print something and exit. */
@@ -80,6 +82,9 @@ Flags (both --flag=value and --flag value work; -flag is accepted too):
   --target-timeout <ms>     time allowed for each call to a target (default 30000)
   --processes <n|auto>      processes serving the Events API on the same port (default 1; auto: one per
                             available CPU); the first process serves the Config API and restarts crashed ones
+  --otlp-endpoint <url>     export OpenTelemetry spans over OTLP/HTTP to this collector, e.g.
+                            http://localhost:4318 (also: OTEL_EXPORTER_OTLP_ENDPOINT and the other
+                            OTEL_* variables; see README, "Tracing")
 
 Security (see README, "Security"):
   --config-keys-file <file> JSON access keys of the Config API (also: env EVENT_GATEWAY_ACCESS_KEYS);
@@ -155,6 +160,18 @@ function sqsOptions(queueUrl: string | undefined, deadLetterQueueUrl: string | u
   return { sqsQueueUrl: queueUrl, ...(deadLetterQueueUrl ? { sqsDeadLetterQueueUrl: deadLetterQueueUrl } : {}), ...(endpoint ? { sqsEndpoint: endpoint } : {}) };
 }
 
+function otlpEndpoint(value: string | undefined) {
+  if (value === undefined) return {};
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--otlp-endpoint must be an http(s) URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--otlp-endpoint must be an http(s) URL, got "${value}"`);
+  return { otlpEndpoint: value };
+}
+
 /** Go's flag package accepts `-flag`; rewrite it as `--flag` for parseArgs. */
 function normaliseDashes(args: string[]): string[] {
   return args
@@ -212,6 +229,7 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         plugin: { type: 'string', multiple: true },
         'plugin-timeout': { type: 'string' },
         processes: { type: 'string' },
+        'otlp-endpoint': { type: 'string' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -256,6 +274,7 @@ export function parseCommandLine(args: string[], version: string): CliRequest {
         plugins: values.plugin ?? [],
         pluginTimeoutMs: integer('plugin-timeout', values['plugin-timeout'], 1000, 1, 600_000),
         processes: values.processes === 'auto' ? availableParallelism() : integer('processes', values.processes, 1, 1, 256),
+        ...otlpEndpoint(values['otlp-endpoint']),
       },
     };
   } catch (err) {

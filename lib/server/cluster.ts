@@ -8,6 +8,7 @@ import { clusterStatus, type GatewayStatus, type WorkerStatus } from '../health'
 import type { ConfigAccessOptions } from '../http/config-access';
 import type { Logger } from '../logger';
 import type { Plugin } from '../plugins/plugin';
+import type { Tracing } from '../tracing/tracing';
 import { gatewayOptionsOf, openQueue } from './backends';
 import type { CliOptions } from './cli';
 import { startGateway, type RunningGateway } from './gateway';
@@ -60,9 +61,9 @@ function isMessage<T extends { eg: string }>(message: unknown): message is T {
 }
 
 /** Runs this process as the cluster's primary or as one of its workers. */
-export async function runCluster(options: CliOptions, configAccess: ConfigAccessOptions, logger: pino.Logger, version: string, plugins: readonly Plugin[]): Promise<void> {
+export async function runCluster(options: CliOptions, configAccess: ConfigAccessOptions, logger: pino.Logger, version: string, plugins: readonly Plugin[], tracing?: Tracing): Promise<void> {
   if (cluster.isPrimary) await runPrimary(options, configAccess, logger, version);
-  else await runWorker(options, configAccess, logger, plugins);
+  else await runWorker(options, configAccess, logger, plugins, tracing);
 }
 
 interface WorkerState {
@@ -374,11 +375,11 @@ async function runPrimary(options: CliOptions, configAccess: ConfigAccessOptions
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-async function runWorker(options: CliOptions, configAccess: ConfigAccessOptions, logger: pino.Logger, plugins: readonly Plugin[]): Promise<void> {
+async function runWorker(options: CliOptions, configAccess: ConfigAccessOptions, logger: pino.Logger, plugins: readonly Plugin[], tracing?: Tracing): Promise<void> {
   const slot = Number(process.env[SLOT_ENV] ?? 0);
   const workerLogger = logger.child({ worker: slot });
   const sqs = openQueue(options, workerLogger);
-  const base = gatewayOptionsOf(options, configAccess, workerLogger, sqs, { deliveriesFile: shardFile(slot), plugins });
+  const base = gatewayOptionsOf(options, configAccess, workerLogger, sqs, { deliveriesFile: shardFile(slot), plugins, ...(tracing ? { tracing } : {}) });
   const gateway: RunningGateway = await startGateway({
     ...base,
     role: 'events',
@@ -390,13 +391,17 @@ async function runWorker(options: CliOptions, configAccess: ConfigAccessOptions,
   const drain = () => {
     if (draining) return;
     draining = true;
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        workerLogger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    // Spans of the drained work are exported last.
+    gateway
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          workerLogger.error({ err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
   process.on('message', (message: unknown) => {
     if (!isMessage<ToWorker>(message)) return;

@@ -26,6 +26,7 @@ import type { TargetNetworkPolicy } from '../providers/target-network';
 import { RegistryService } from '../registry/service';
 import type { RegistryStore } from '../registry/store';
 import { TrackedStore } from '../registry/tracked-store';
+import type { Tracing } from '../tracing/tracing';
 import { answerClientErrors } from './client-errors';
 import { nodeListener } from './node-adapter';
 import { LiveTails } from './tail';
@@ -88,6 +89,8 @@ export interface GatewayOptions {
   registryDescription?: string;
   /** Backoff of the background retries of an unavailable registry or queue (default 250 ms doubling to 10 s). */
   healthBackoff?: HealthBackoff;
+  /** Spans through an OpenTelemetry SDK (the caller's to shut down); without it trace context is only passed on. */
+  tracing?: Tracing;
 }
 
 /** Durable delivery keeps deliveries in `dataDir` and retries them; memory delivery drops them on a crash or a full backlog. */
@@ -300,7 +303,7 @@ function startEvents(options: GatewayOptions, store: RegistryStore, metrics: Pro
   );
   const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
   const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
-  const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}) });
+  const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}), ...(options.tracing ? { tracing: options.tracing } : {}) });
   queue.start(announcedDeliveries(router.deliver, activity));
   return { providerDeps, routing, durable, queue, queueHealth, deadLetters, router };
 }

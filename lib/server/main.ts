@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { accessKeysFromEnv, parseAccessKeys, type ConfigAccessOptions } from '../http/config-access';
@@ -8,6 +9,9 @@ import { startGateway } from './gateway';
 import { followTail, parseTailCommand } from './tail-cli';
 import { loadPlugins } from '../plugins/load';
 import type { Plugin } from '../plugins/plugin';
+import { tracingConfig } from '../tracing/config';
+import type { Tracing } from '../tracing/tracing';
+import type { Logger } from '../logger';
 
 /** A backstop: the code never logs these, and if a future log line did, pino would censor them. */
 const REDACT = ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'provider.signingSecret', '*.provider.signingSecret'];
@@ -36,6 +40,25 @@ function readKeysFile(file: string): string {
 }
 
 /**
+ * The OpenTelemetry SDK when `--otlp-endpoint` or the OTEL_* variables ask for it; loaded only then,
+ * so that a gateway without tracing neither starts nor loads it.
+ */
+async function startTracing(options: CliOptions, version: string): Promise<Tracing | undefined> {
+  const config = tracingConfig(process.env, options.otlpEndpoint);
+  // In a cluster the workers route events and record spans; the primary serves the Config API only.
+  if (!config || (options.processes > 1 && cluster.isPrimary)) return undefined;
+  const { startOtelTracing } = await import('../tracing/otel');
+  return startOtelTracing({ ...config, serviceVersion: version });
+}
+
+/** Export failures (a collector that is down) reach the gateway's log instead of vanishing in OpenTelemetry's silent default. */
+async function reportExportErrors(logger: Logger): Promise<void> {
+  const { diag, DiagLogLevel } = await import('@opentelemetry/api');
+  const warn = (message: string) => logger.warn({ component: 'opentelemetry' }, message);
+  diag.setLogger({ error: warn, warn, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+}
+
+/**
  * Runs the local server from a command line: starts both APIs, and on SIGINT/SIGTERM stops accepting,
  * finishes in-flight work and exits; a second signal exits at once.
  */
@@ -59,15 +82,24 @@ export async function main(args: string[], version: string): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  let tracing: Tracing | undefined;
+  try {
+    tracing = await startTracing(options, version);
+  } catch (err) {
+    process.stderr.write(`event-gateway: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const logger = createLogger(options);
+  if (tracing) await reportExportErrors(logger);
   if (options.processes > 1) {
-    await runCluster(options, configAccess, logger, version, plugins);
+    await runCluster(options, configAccess, logger, version, plugins, tracing);
     return;
   }
   const sqs = openQueue(options, logger);
-  const gateway = await startGateway(gatewayOptionsOf(options, configAccess, logger, sqs, { plugins }));
+  const gateway = await startGateway(gatewayOptionsOf(options, configAccess, logger, sqs, { plugins, ...(tracing ? { tracing } : {}) }));
   logger.info(
-    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev, plugins: plugins.map((p) => p.name) },
+    { events: gateway.eventsUrl, config: gateway.configUrl, dataDir: options.embedDataDir, delivery: sqs ? 'sqs' : options.delivery, dev: options.dev, plugins: plugins.map((p) => p.name), tracing: tracing ? 'otlp' : 'propagation only' },
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');
@@ -79,17 +111,21 @@ export async function main(args: string[], version: string): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'stopping: draining in-flight requests and queued deliveries');
-    gateway.close().then(
-      () => {
-        logger.info({}, 'stopped');
-        logger.flush?.();
-        setImmediate(() => process.exit(0));
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    // Spans of the drained work are exported last.
+    gateway
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => {
+          logger.info({}, 'stopped');
+          logger.flush?.();
+          setImmediate(() => process.exit(0));
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -105,12 +105,12 @@ export class SqsLoopback {
       case 'AmazonSQS.SendMessageBatch': {
         const Successful: unknown[] = [];
         const Failed: unknown[] = [];
-        for (const entry of body.Entries as Array<{ Id: string; MessageBody: string }>) {
+        for (const entry of body.Entries as Array<{ Id: string; MessageBody: string; MessageAttributes?: StoredMessage['MessageAttributes'] }>) {
           if (this.refuse(entry.MessageBody)) {
             Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false, Message: 'refused by the test' });
             continue;
           }
-          const message = this.send(body.QueueUrl, entry.MessageBody);
+          const message = this.send(body.QueueUrl, entry.MessageBody, entry.MessageAttributes);
           Successful.push({ Id: entry.Id, MessageId: message.MessageId, MD5OfMessageBody: message.MD5OfBody });
         }
         return { status: 200, body: { Successful, Failed } };
