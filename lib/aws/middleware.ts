@@ -17,7 +17,7 @@ export interface Observed {
 /**
  * Powertools' middlewares, outermost first: the Lambda context in every log line (request ID, cold
  * start, function name), EMF metrics published when the invocation ends (with the cold-start metric),
- * and the gateway's gathered figures handed to them just before. (No Tracer: see lib/aws/tracing.ts.)
+ * and the gateway's gathered figures handed to them just before. (Tracing is Lambda's own X-Ray active tracing, with W3C trace context derived from it: see README, Tracing.)
  */
 export function observability(parts: Observed): MiddlewareObj[] {
   return [

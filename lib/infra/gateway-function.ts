@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -36,6 +36,9 @@ export class GatewayFunction extends NodejsFunction {
       memorySize: 512,
       // Within API Gateway's 30 s integration timeout, so that a slow call ends in the gateway's own answer.
       timeout: Duration.seconds(29),
+      // X-Ray active tracing: Lambda records each invocation and continues the trace API Gateway or SQS
+      // (AWSTraceHeader) brought; the handlers derive the W3C traceparent they pass to targets from it.
+      tracing: Tracing.ACTIVE,
       logGroup,
       ...rest,
       role,

@@ -13,6 +13,10 @@ export function suppressAcceptedFindings(stack: EventGatewayStack): void {
     'AwsSolutions-APIG4',
     'The Events API is public by design, as in the original gateway: event types are guarded by authorizer functions. The Config API uses IAM unless configApiProtection says otherwise.',
   );
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::*]',
+    'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords take no resource-level permissions (AWS documents Resource "*" for them), as in the managed AWSXRayDaemonWriteAccess policy.',
+  );
   acknowledge('AwsSolutions-L1', 'Node.js 22 is the runtime the handlers are built for and tested on (target node22); move with the project, not with each new runtime.');
   const { tag, namePrefix, scope = {} } = stack.targetAccess;
   const tagged = tag === undefined ? DEFAULT_TARGET_TAG : tag;

@@ -31,8 +31,6 @@ export interface AwsCallOptions {
   /** Connection agents for the SDK clients, e.g. ones that check resolved addresses; keep-alive ones by default. */
   httpAgent?: HttpAgent;
   httpsAgent?: HttpsAgent;
-  /** Called with each new client, e.g. to trace its calls (Lambda's X-Ray tracer). */
-  instrument?: <C>(client: C) => C;
 }
 
 /**
@@ -49,8 +47,7 @@ export class AwsClientCache {
     const key = clientKey(service, target);
     const existing = this.clients.get(key);
     if (existing) return existing as C;
-    const made = make(this.settings(target));
-    const client = this.options.instrument ? this.options.instrument(made) : made;
+    const client = make(this.settings(target));
     this.clients.set(key, client);
     return client;
   }

@@ -50,7 +50,7 @@ export function connectorsCalledElsewhere(where: string): ConnectorFactories {
 }
 
 /** What provider dependencies may override: HTTP call options, AWS attempts, the target network policy. */
-export type ProviderDepsOptions = Partial<HttpCallOptions> & Partial<Pick<AwsCallOptions, 'maxAttempts' | 'instrument'>> & { targetNetworks?: TargetNetworkPolicy };
+export type ProviderDepsOptions = Partial<HttpCallOptions> & Partial<Pick<AwsCallOptions, 'maxAttempts'>> & { targetNetworks?: TargetNetworkPolicy };
 
 /** An HTTP transport and how to close its connections. */
 export interface ClosableTransport {
@@ -67,11 +67,11 @@ export type TransportMaker = (policy: TargetNetworkPolicy, agents: NodeAgents) =
  * connection, the AWS SDK's included (an `endpoint` override could point anywhere).
  */
 export function providerDeps(makeTransport: TransportMaker, overrides: ProviderDepsOptions = {}): ProviderDeps {
-  const { maxAttempts = 3, targetNetworks = {}, instrument, ...httpOverrides } = overrides;
+  const { maxAttempts = 3, targetNetworks = {}, ...httpOverrides } = overrides;
   const agents = guardedNodeAgents(targetNetworks);
   const made = httpOverrides.transport ? { transport: httpOverrides.transport, close: async () => {} } : makeTransport(targetNetworks, agents);
   const http: HttpCallOptions = { timeoutMs: 30_000, maxResponseBytes: 6 * 1024 * 1024, ...httpOverrides, transport: made.transport };
-  const aws = new AwsClientCache({ timeoutMs: http.timeoutMs, maxAttempts, ...agents, ...(instrument ? { instrument } : {}) });
+  const aws = new AwsClientCache({ timeoutMs: http.timeoutMs, maxAttempts, ...agents });
   const close = async () => {
     await made.close();
     aws.destroy();

@@ -226,6 +226,19 @@ describe('EventGatewayStack, production settings', () => {
     });
   });
 
+  describe('tracing', () => {
+    it('turns on X-Ray active tracing for the three functions, with only the X-Ray write actions on "*"', () => {
+      for (const name of ['Events API', 'Config API', 'async delivery worker']) {
+        expect(functionProps(template, name).TracingConfig).toEqual({ Mode: 'Active' });
+        const xray = statementsOf(template, name).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('xray:')));
+        expect(xray).toHaveLength(1);
+        expect([xray[0].Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        const unscoped = statementsOf(template, name).filter((s) => s.Effect === 'Allow' && s.Resource === '*');
+        expect(unscoped.flatMap((s) => [s.Action].flat()).every((a: string) => a.startsWith('xray:'))).toBe(true);
+      }
+    });
+  });
+
   describe('cdk-nag', () => {
     /** Synthesises with the AwsSolutions checks and our acknowledgements, as bin/app.ts does; throws on any unacknowledged finding. */
     function nagged(props: EventGatewayStackProps): void {

@@ -80,7 +80,7 @@ describe('EventGatewayStack', () => {
     const actions = actionsOf(statements);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage']));
-    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('sqs:'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('sqs:'))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
     // Consuming is granted on the dead-letter queue only; the delivery queue gets sends (replays) only.
     const receive = statements.find((st) => [st.Action].flat().includes('sqs:ReceiveMessage'));
     expect(JSON.stringify(receive.Resource)).toMatch(/DeadLetters/);
