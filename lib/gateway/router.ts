@@ -25,6 +25,8 @@ export interface RoutingSource {
   current(): RoutingTable | Promise<RoutingTable>;
   /** The table after checking for changes now, when the source can (see RoutingCache.latest). */
   latest?(): RoutingTable | Promise<RoutingTable>;
+  /** True while the source serves its last table because the store cannot be read (a miss then proves nothing). */
+  readonly stale?: boolean;
 }
 
 export interface EventRouterDeps {
@@ -96,6 +98,8 @@ export class EventRouter {
       table = await this.deps.routing.latest();
       fn = table.function(delivery.space, delivery.functionId);
     }
+    // A store that cannot be read cannot tell that the function is gone: retry later instead of dead-lettering.
+    if (!fn && this.deps.routing.stale) throw new DeliveryFailure(`function "${delivery.functionId}" not in the routing table, and the registry is unavailable to confirm it`, true);
     if (!fn) throw new DeliveryFailure(`function "${delivery.functionId}" is not registered any more`, false);
     const route = table.route(delivery.space, delivery.subscriptionId);
     const eventOf = () => JSON.parse(delivery.payload) as CloudEvent;

@@ -38,6 +38,11 @@ export class RoutingCache {
     private readonly options: RoutingCacheOptions = {},
   ) {}
 
+  /** True while the store fails and the last table is served instead (see RoutingSource.stale). */
+  get stale(): boolean {
+    return this.serveStale;
+  }
+
   /** Marks the table stale; the next lookup rebuilds it. */
   invalidate(): void {
     this.generation++;

@@ -97,4 +97,23 @@ describe('RoutingCache', () => {
     expect(calls).toEqual(['{"eventID":"i"}']);
     await expect(router.deliver({ ...delivery, functionId: 'never' })).rejects.toMatchObject({ name: 'DeliveryFailure', retryable: false });
   });
+
+  it('retries, rather than dead-letters, a delivery to a function its table lacks while the store cannot be read', async () => {
+    const store = new MemoryStore();
+    let failing = false;
+    const flaky: RegistryStore = Object.assign(Object.create(store) as RegistryStore, {
+      version: () => (failing ? Promise.reject(new Error('store down')) : store.version()),
+    });
+    const cache = new RoutingCache(flaky, () => provider, silentLogger, { versionCheckMs: 60_000 });
+    const router = new EventRouter({ routing: cache, queue: new InProcessQueue({ workers: 1, backlog: 10 }), metrics: noMetrics, logger: silentLogger });
+    await cache.current();
+    const delivery = { deliveryId: 'd', space: 'space1', subscriptionId: 's', functionId: 'late', eventType: 'e', eventId: 'i', payload: '{"eventID":"i"}' };
+    failing = true;
+    await expect(router.deliver(delivery)).rejects.toMatchObject({ name: 'DeliveryFailure', retryable: true, message: expect.stringContaining('registry is unavailable') });
+    expect(cache.stale).toBe(true);
+    failing = false;
+    // Once a check in the background reached the store again, a miss means the function is gone.
+    await eventually(async () => (await cache.latest(), cache.stale ? undefined : true), 'the store read again');
+    await expect(router.deliver(delivery)).rejects.toMatchObject({ name: 'DeliveryFailure', retryable: false, message: expect.stringContaining('not registered any more') });
+  });
 });
