@@ -12,6 +12,7 @@ import type { Tracing } from '../tracing/tracing';
 import { gatewayOptionsOf, openQueue } from './backends';
 import type { CliOptions } from './cli';
 import { startGateway, type RunningGateway } from './gateway';
+import { exitOnSignals } from './signals';
 
 /**
  * `--processes N`: node's cluster. The primary serves the Config API and owns the registry's writes;
@@ -345,34 +346,15 @@ async function runPrimary(options: CliOptions, configAccess: ConfigAccessOptions
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      workers.kill();
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping: draining in-flight requests and queued deliveries of every process');
-    const closing = async () => {
+  exitOnSignals(logger, {
+    message: 'stopping: draining in-flight requests and queued deliveries of every process',
+    close: async () => {
       workers.stopping = true;
       await Promise.all([workers.drain(), gateway.close()]);
       await shards?.close();
-    };
-    closing().then(
-      () => {
-        logger.info({}, 'stopped');
-        logger.flush?.();
-        setImmediate(() => process.exit(0));
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    onSecondSignal: () => workers.kill(),
+  });
 }
 
 async function runWorker(options: CliOptions, configAccess: ConfigAccessOptions, logger: pino.Logger, plugins: readonly Plugin[], tracing?: Tracing): Promise<void> {

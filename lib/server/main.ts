@@ -6,6 +6,7 @@ import { gatewayOptionsOf, openQueue } from './backends';
 import { parseCommandLine, type CliOptions } from './cli';
 import { runCluster } from './cluster';
 import { startGateway } from './gateway';
+import { exitOnSignals } from './signals';
 import { followTail, parseTailCommand } from './tail-cli';
 import { loadPlugins } from '../plugins/load';
 import type { Plugin } from '../plugins/plugin';
@@ -103,32 +104,14 @@ export async function main(args: string[], version: string): Promise<void> {
     `Event Gateway ${version} started: Events API ${gateway.eventsUrl}, Config API ${gateway.configUrl}`,
   );
   if (options.dev) logger.warn({ dev: true }, 'development mode: targets on loopback addresses (127.0.0.0/8, ::1) are allowed');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping: draining in-flight requests and queued deliveries');
+  exitOnSignals(logger, {
+    message: 'stopping: draining in-flight requests and queued deliveries',
     // Spans of the drained work are exported last.
-    gateway
-      .close()
-      .then(() => tracing?.shutdown())
-      .then(
-        () => {
-          logger.info({}, 'stopped');
-          logger.flush?.();
-          setImmediate(() => process.exit(0));
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'error while stopping');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+    close: async () => {
+      await gateway.close();
+      await tracing?.shutdown();
+    },
+  });
 }
 
 /** `event-gateway tail`: follows a space of a running gateway until the stream ends or Ctrl-C. */
