@@ -12,8 +12,16 @@ export function composeWorker(config: AwsConfig, options: ComposeOptions = {}) {
   const ownQueues = [config.queueUrl, config.deadLetterQueueUrl].filter((url): url is string => url !== undefined);
   const parts = composeRouter(config, options, (deps) => withoutOwnQueues(connectorFactories(deps), ownQueues));
   const queueUrl = config.queueUrl as string;
-  // The delivery queue's client: one SQS client per handler.
-  const retries = new SqsRetries({ sqs: parts.sqsClient, queueUrl, logger: parts.logger, ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}) });
+  // The delivery queue's client: one SQS client per handler. The circuit breakers live as long as the
+  // execution environment: each environment learns by itself that a target is down, parks that target's
+  // messages (new delayed messages, no attempt spent) and probes it once per open interval.
+  const retries = new SqsRetries({
+    sqs: parts.sqsClient,
+    queueUrl,
+    logger: parts.logger,
+    ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}),
+    onCircuitChange: (space, functionId, state) => parts.metrics.circuitChanged(space, functionId, state),
+  });
   return { ...parts, retries };
 }
 

@@ -92,6 +92,11 @@ export class PowertoolsGatewayMetrics implements GatewayMetrics {
     this.add('eventgateway_delivery_latency_seconds', MetricUnit.Seconds, {}, seconds);
   }
 
+  /** A target's circuit changed state in this execution environment (the log line says more). */
+  circuitChanged(space: string, functionId: string, state: string): void {
+    this.add('eventgateway_target_circuit_transitions_total', MetricUnit.Count, { space, function: functionId, state }, 1);
+  }
+
   observeProcessing(seconds: number): void {
     this.add('eventgateway_events_custom_processing_seconds', MetricUnit.Seconds, {}, seconds);
   }

@@ -18,6 +18,7 @@ export async function deliverBatch(records: SQSRecord[], deliver: DeliveryHandle
           body: record.body,
           receiveCount: Number(record.attributes.ApproximateReceiveCount),
           sentAt: Number(record.attributes.SentTimestamp),
+          attributes: Object.fromEntries(Object.entries(record.messageAttributes ?? {}).map(([name, value]) => [name, value.stringValue])),
         },
         deliver,
       ),

@@ -71,6 +71,17 @@ export class CircuitBreakers {
     return state !== undefined && state !== 'closed';
   }
 
+  /**
+   * How long a delivery to `target` that must wait now should stay away: what is left of the open
+   * interval, or — while a probe is out — the interval the circuit would open for were it to fail.
+   */
+  waitMs(target: string): number {
+    const circuit = this.circuits.get(target);
+    if (!circuit || circuit.state === 'closed') return 0;
+    if (circuit.state === 'open') return Math.max(0, circuit.openUntil - Date.now());
+    return circuit.openMs;
+  }
+
   /** The target answered (a success, or a refusal no retry fixes: it is up). Returns true when this closed its circuit. */
   succeeded(target: string): boolean {
     const circuit = this.circuits.get(target);

@@ -1,3 +1,5 @@
+import type { CircuitState } from './circuit-breaker';
+
 /** One event on its way to one async subscriber. */
 export interface Delivery {
   /** Stable across retries, so that targets can de-duplicate. */
@@ -16,6 +18,9 @@ export interface Delivery {
   tracestate?: string;
 }
 
+/** Told of a change of a target's circuit breaker (the metrics' `circuitChanged`). */
+export type CircuitReport = (space: string, functionId: string, state: CircuitState) => void;
+
 /** Calls the target of one delivery (`attempt` counts from 1, where the queue counts); rejects when the call failed. */
 export type DeliveryHandler = (delivery: Delivery, attempt?: number) => Promise<void>;
 
@@ -32,6 +37,8 @@ export interface DeliveryQueue {
   backlog(): number;
   /** Stops accepting and resolves once accepted work is finished (or kept, where durable). */
   drain(): Promise<void>;
+  /** Where a queue with circuit breakers of its own (SQS's consumer) reports their changes. */
+  reportCircuits?(report: CircuitReport): void;
 }
 
 /** How long and how often a failed delivery is retried before it is dead-lettered. */

@@ -1,7 +1,8 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsConnection } from '../aws/sdk-config';
 import type { Logger } from '../logger';
-import type { Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
+import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker';
+import type { CircuitReport, Delivery, DeliveryHandler, DeliveryQueue, RetryPolicy } from './queue';
 import { PayloadTooLargeError } from '../errors';
 import { sqsClient } from './sqs-client';
 import { deliveryMessageAttributes, deliveryToMessage, SQS_MAX_MESSAGE_BYTES } from './sqs-message';
@@ -21,6 +22,8 @@ export interface SqsQueueOptions {
   deadLetterQueueUrl?: string;
   /** The retry policy of subscriptions that set none. */
   defaultRetry?: RetryPolicy;
+  /** The consumer's circuit breaker per target (see SqsRetries); `false` turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
 }
 
 const BATCH = 10;
@@ -72,6 +75,7 @@ export class SqsQueue implements DeliveryQueue {
   /** The queue's SQS client; the dead-letter endpoints and the worker's retries share it. */
   readonly sqs: SQSClient;
   private readonly retries: SqsRetries;
+  private circuitReport?: CircuitReport;
   private polling = false;
   private inFlight = 0;
   private loop?: Promise<void>;
@@ -80,7 +84,19 @@ export class SqsQueue implements DeliveryQueue {
   constructor(private readonly options: SqsQueueOptions) {
     this.sqs = sqsClient(options.queueUrl, options.connection);
     const deadLetters = options.deadLetterQueueUrl ? { deadLetterQueueUrl: options.deadLetterQueueUrl } : {};
-    this.retries = new SqsRetries({ sqs: this.sqs, queueUrl: options.queueUrl, logger: options.logger, ...deadLetters, ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}) });
+    this.retries = new SqsRetries({
+      sqs: this.sqs,
+      queueUrl: options.queueUrl,
+      logger: options.logger,
+      ...deadLetters,
+      ...(options.defaultRetry ? { defaultRetry: options.defaultRetry } : {}),
+      ...(options.circuitBreaker !== undefined ? { circuitBreaker: options.circuitBreaker } : {}),
+      onCircuitChange: (space: string, functionId: string, state: CircuitState) => this.circuitReport?.(space, functionId, state),
+    });
+  }
+
+  reportCircuits(report: CircuitReport): void {
+    this.circuitReport = report;
   }
 
   /**
@@ -114,6 +130,7 @@ export class SqsQueue implements DeliveryQueue {
     this.polling = false;
     this.abort.abort();
     await this.loop;
+    this.retries.stop();
     this.sqs.destroy();
   }
 
@@ -144,6 +161,8 @@ export class SqsQueue implements DeliveryQueue {
             MaxNumberOfMessages: BATCH,
             WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            // A parked copy's attributes carry its attempts so far (see SqsRetries).
+            MessageAttributeNames: ['All'],
           }),
           { abortSignal: this.abort.signal },
         );
@@ -168,6 +187,7 @@ export class SqsQueue implements DeliveryQueue {
         body: message.Body ?? '',
         receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
         sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
+        attributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue])),
       };
       if ((await this.retries.deliver(received, handler)) === 'retry') return;
       await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }));

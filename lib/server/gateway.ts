@@ -304,6 +304,8 @@ function startEvents(options: GatewayOptions, store: RegistryStore, metrics: Pro
   const deadLetters = durable ?? (delivery.mode === 'queue' ? delivery.deadLetters : undefined);
   const plugins = options.plugins?.length ? new PluginHost(options.plugins, { timeoutMs: options.pluginTimeoutMs ?? 1000, logger, metrics }) : undefined;
   const router = new EventRouter({ routing, queue, metrics, logger, activity, ...(plugins ? { plugins } : {}), ...(options.tracing ? { tracing: options.tracing } : {}) });
+  // SQS's consumer has its own breakers: their state shows in the same gauge as the durable queue's.
+  if (delivery.mode === 'queue') delivery.queue.reportCircuits?.((space, functionId, state) => metrics.circuitChanged(space, functionId, state));
   queue.start(announcedDeliveries(router.deliver, activity));
   return { providerDeps, routing, durable, queue, queueHealth, deadLetters, router };
 }

@@ -297,6 +297,70 @@ describe('Lambda handlers on DynamoDB Local and a loopback SQS', () => {
     });
   });
 
+  describe('the worker\'s circuit breaker (one per execution environment)', () => {
+    const dlq = () => sqs.queue(sqs.queueUrl('dlq'));
+    const delivery = (deliveryId: string, functionId: string) =>
+      JSON.stringify({ deliveryId, space: 'default', subscriptionId: 's', functionId, eventType: 'user.created', eventId: `e-${deliveryId}`, payload: '{"eventID":"x"}', retry: { maxAttempts: 3, maxAgeSeconds: 3600 } });
+    const records = (prefix: string, n: number, extra: { receiveCount?: number; attributes?: Record<string, string> } = {}) =>
+      Array.from({ length: n }, (_, i) => ({ messageId: `${prefix}-${i}`, body: delivery(`${prefix}-${i}`, 'outage-fn'), ...extra }));
+
+    it('parks the messages of a target that keeps failing as new delayed messages, without an attempt, until a probe finds it back', async () => {
+      const outage = await TestTarget.start();
+      outage.behaviour = () => ({ status: 503, body: 'down' });
+      try {
+        await configCall('POST', '/functions', { functionId: 'outage-fn', type: 'http', provider: { url: outage.url } });
+        sqs.queues.delete(sqs.queueUrl());
+        sqs.queues.delete(sqs.queueUrl('dlq'));
+        sqs.calls.length = 0;
+        // Five failures open the circuit; those messages come back after their backoff, one attempt spent.
+        const failing = (await handlers.worker(sqsBatch(records('fail', 5)), lambdaContext)) as SQSBatchResponse;
+        expect(failing.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records('fail', 5).map((r) => r.messageId));
+        expect(outage.received).toHaveLength(5);
+
+        // While open: nothing attempted; each message is re-sent delayed with its attempts so far, and reported done.
+        const parkedBatch = records('wait', 3, { receiveCount: 2, attributes: { 'eg-prior-attempts': '1', 'eg-accepted-at': '1700000000000' } });
+        const waiting = (await handlers.worker(sqsBatch(parkedBatch), lambdaContext)) as SQSBatchResponse;
+        expect(waiting.batchItemFailures).toEqual([]);
+        expect(outage.received).toHaveLength(5);
+        const parks = sqs.calls.filter((c) => c.target === 'AmazonSQS.SendMessage' && c.body.QueueUrl === sqs.queueUrl());
+        expect(parks.map((c) => [JSON.parse(c.body.MessageBody).deliveryId, c.body.MessageAttributes['eg-prior-attempts'].StringValue, c.body.MessageAttributes['eg-accepted-at'].StringValue])).toEqual([
+          ['wait-0', '2', '1700000000000'],
+          ['wait-1', '2', '1700000000000'],
+          ['wait-2', '2', '1700000000000'],
+        ]);
+        expect(parks.every((c) => c.body.DelaySeconds >= 1 && c.body.DelaySeconds <= 900)).toBe(true);
+        expect(sqs.queue(sqs.queueUrl()).map((m) => JSON.parse(m.Body).deliveryId)).toEqual(['wait-0', 'wait-1', 'wait-2']);
+        expect(dlq()).toEqual([]);
+        expect(stdout.logs()).toContainEqual(expect.objectContaining({ level: 'WARN', functionId: 'outage-fn', to: 'open', message: 'target of function "outage-fn" keeps failing: circuit open, its deliveries wait' }));
+        expect(stdout.metrics()).toContainEqual(expect.objectContaining({ space: 'default', function: 'outage-fn', state: 'open', eventgateway_target_circuit_transitions_total: 1 }));
+
+        // Once the open interval is over, one message probes; its failure counts the attempts it carried.
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const [copy] = sqs.queue(sqs.queueUrl()).splice(0, 1);
+        const probe = sqsBatch([{ messageId: 'probe-1', body: copy!.Body, attributes: { 'eg-prior-attempts': '2', 'eg-accepted-at': String(Date.now()) } }]);
+        const probed = (await handlers.worker(probe, lambdaContext)) as SQSBatchResponse;
+        expect(probed.batchItemFailures).toEqual([]);
+        expect(outage.received).toHaveLength(6);
+        // Its third attempt of three: dead-lettered by the retry policy, with the attempts it really made.
+        expect(dlq().map((m) => [JSON.parse(m.Body).deliveryId, m.MessageAttributes?.['eg-attempts']?.StringValue])).toEqual([['wait-0', '3']]);
+
+        // Back up: the next probe closes the circuit, and the rest are delivered at once.
+        outage.behaviour = () => ({ status: 200, body: '{}' });
+        await new Promise((resolve) => setTimeout(resolve, 2100));
+        const rest = sqs.queue(sqs.queueUrl()).splice(0).map((m, i) => ({ messageId: `back-${i}`, body: m.Body }));
+        const back = (await handlers.worker(sqsBatch([...rest, ...records('after', 2)].slice(0, 1)), lambdaContext)) as SQSBatchResponse;
+        expect(back.batchItemFailures).toEqual([]);
+        const after = (await handlers.worker(sqsBatch([...rest, ...records('after', 2)].slice(1)), lambdaContext)) as SQSBatchResponse;
+        expect(after.batchItemFailures).toEqual([]);
+        expect(outage.received.slice(6).map((r) => r.headers['event-gateway-delivery-id']).sort()).toEqual(['after-0', 'after-1', 'wait-1', 'wait-2']);
+        expect(stdout.logs()).toContainEqual(expect.objectContaining({ functionId: 'outage-fn', to: 'closed' }));
+      } finally {
+        sqs.queues.delete(sqs.queueUrl());
+        await outage.close();
+      }
+    });
+  });
+
   it('refuses Config API calls without a valid key in key mode, with the contract JSON errors', async () => {
     const keyed = configHandler(composeConfig({ ...config, accessKeys: [{ key: 'a-long-enough-access-key' }] }));
     const anonymous = (await keyed(configEvent('POST', '/v1/spaces/default/eventtypes', { name: 'keyed.event' }), lambdaContext)) as Result;

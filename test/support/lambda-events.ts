@@ -18,8 +18,8 @@ export function configEvent(method: string, path: string, body?: unknown, query 
   return event;
 }
 
-/** An SQS batch with one record per message body, in the sample's shape: sent just now, received for the `receiveCount`-th time (1). */
-export function sqsBatch(messages: Array<{ messageId: string; body: string; receiveCount?: number }>): SQSEvent {
+/** An SQS batch with one record per message body, in the sample's shape: sent just now, received for the `receiveCount`-th time (1), with string message attributes. */
+export function sqsBatch(messages: Array<{ messageId: string; body: string; receiveCount?: number; attributes?: Record<string, string> }>): SQSEvent {
   const template = sampleEvent<SQSEvent>('sqs-delivery-batch.json').Records[0]!;
   return {
     Records: messages.map((m) => ({
@@ -28,6 +28,9 @@ export function sqsBatch(messages: Array<{ messageId: string; body: string; rece
       receiptHandle: `receipt-${m.messageId}`,
       body: m.body,
       attributes: { ...template.attributes, ApproximateReceiveCount: String(m.receiveCount ?? 1), SentTimestamp: String(Date.now()) },
+      messageAttributes: Object.fromEntries(
+        Object.entries(m.attributes ?? {}).map(([name, value]) => [name, { dataType: 'Number', stringValue: value, stringListValues: [], binaryListValues: [] }]),
+      ),
     })),
   };
 }
