@@ -7,8 +7,8 @@ import { TestTarget } from '../support/target';
 import { eventually } from '../support/waiting';
 
 // Faults injected while load runs. Bounded: each phase lasts about a second or until a condition
-// holds (not the two minutes of a soak); what matters is what the clients were answered and what
-// reached the targets.
+// holds; what matters is what the clients were answered and what reached the targets. The two-minute
+// run that watches sockets and memory is fault-soak.test.ts.
 
 /** Sync and async requests sent in parallel loops until stopped; every answer is kept. */
 class Load {
