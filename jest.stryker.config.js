@@ -8,6 +8,7 @@ module.exports = {
   roots: ['<rootDir>/test/unit'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(ts|m?js)$': ['@swc/jest'] },
-  transformIgnorePatterns: ['/node_modules/(?!(@middy|cookie)/)'],
+  // The OTLP exporter loads node:http with import(), which jest's CommonJS runtime refuses: swc makes it a require.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|cookie|@opentelemetry/otlp-exporter-base)/)'],
   testTimeout: 30000,
 };

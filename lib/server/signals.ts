@@ -10,14 +10,20 @@ export interface GracefulStop {
   onSecondSignal?: () => void;
 }
 
+/** The process that is stopped: Node's own, or a test's stand-in. */
+export interface SignalledProcess {
+  on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  exit(code: number): void;
+}
+
 /** The first SIGINT/SIGTERM drains then exits; a second one exits at once (the README's promise). */
-export function exitOnSignals(logger: pino.Logger, how: GracefulStop): void {
+export function exitOnSignals(logger: pino.Logger, how: GracefulStop, proc: SignalledProcess = process): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       how.onSecondSignal?.();
-      process.exit(1);
+      proc.exit(1);
     }
     stopping = true;
     logger.info({ signal }, how.message);
@@ -25,14 +31,14 @@ export function exitOnSignals(logger: pino.Logger, how: GracefulStop): void {
       () => {
         logger.info({}, 'stopped');
         logger.flush?.();
-        setImmediate(() => process.exit(0));
+        setImmediate(() => proc.exit(0));
       },
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');
-        process.exit(1);
+        proc.exit(1);
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  proc.on('SIGINT', () => stop('SIGINT'));
+  proc.on('SIGTERM', () => stop('SIGTERM'));
 }

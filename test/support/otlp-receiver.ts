@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   status: { code: number; message: string };
   /** The resource's service.name. */
   serviceName: string;
+  /** The resource's service.version ('' without one). */
+  serviceVersion: string;
 }
 
 export const SPAN_KIND = { server: 2, client: 3, consumer: 5 } as const;
@@ -101,6 +103,7 @@ function decodeJson(body: Buffer): ReceivedSpan[] {
   const spans: ReceivedSpan[] = [];
   for (const resourceSpans of request.resourceSpans ?? []) {
     const serviceName = String(jsonAttributes(resourceSpans.resource?.attributes)['service.name'] ?? '');
+    const serviceVersion = String(jsonAttributes(resourceSpans.resource?.attributes)['service.version'] ?? '');
     for (const scope of resourceSpans.scopeSpans ?? []) {
       for (const span of scope.spans ?? []) {
         spans.push({
@@ -114,6 +117,7 @@ function decodeJson(body: Buffer): ReceivedSpan[] {
           links: (span.links ?? []).map((link: { traceId: string; spanId: string }) => ({ traceId: link.traceId, spanId: link.spanId })),
           status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
           serviceName,
+          serviceVersion,
         });
       }
     }
@@ -187,6 +191,7 @@ function decodeProtobuf(body: Buffer): ReceivedSpan[] {
   for (const resourceSpans of bytesOf(fields(body), 1)) {
     const rs = fields(resourceSpans);
     const serviceName = String(protobufAttributes(bytesOf(fields(firstBytes(rs, 1)), 1))['service.name'] ?? '');
+    const serviceVersion = String(protobufAttributes(bytesOf(fields(firstBytes(rs, 1)), 1))['service.version'] ?? '');
     for (const scopeSpans of bytesOf(rs, 2)) {
       for (const encoded of bytesOf(fields(scopeSpans), 2)) {
         const span = fields(encoded);
@@ -205,6 +210,7 @@ function decodeProtobuf(body: Buffer): ReceivedSpan[] {
           }),
           status: { code: numberOf(status, 3), message: firstBytes(status, 2).toString('utf8') },
           serviceName,
+          serviceVersion,
         });
       }
     }
