@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CommandProcess } from '../../lib/server/main';
@@ -8,7 +8,8 @@ import { eventually } from './waiting';
 /**
  * Node's `process` as the command sees it, for running `main()` inside a test: stdout (and the
  * logger) write to a file of its own, stderr is kept, the environment is the test's, signals are
- * emitted on it, and `exit` is recorded instead of ending the test process.
+ * emitted on it, and `exit` is recorded instead of ending the test process. Its file stays open until
+ * the test process ends: a logger may still write to it after the test is done with it.
  */
 export class StandInProcess extends EventEmitter implements CommandProcess {
   readonly stdout: Writable & { fd: number; isTTY: boolean };
@@ -84,9 +85,5 @@ export class StandInProcess extends EventEmitter implements CommandProcess {
   async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<number> {
     this.emit(signal);
     return this.exited;
-  }
-
-  close(): void {
-    closeSync(this.stdout.fd);
   }
 }

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessKeysFromEnv, parseAccessKeys } from '../../lib/http/config-access';
 import type { Plugin } from '../../lib/plugins/plugin';
@@ -25,11 +25,9 @@ const optionsOf = (args: string[]) => {
 };
 
 const dir = tempDir('eg-command-');
-const standIns: StandInProcess[] = [];
 let files = 0;
 const standIn = (env: NodeJS.ProcessEnv = {}, isTTY = false) => {
   const proc = StandInProcess.in(dir, `stdout-${files++}.log`, env, isTTY);
-  standIns.push(proc);
   return proc;
 };
 const dataDir = () => join(dir, `data-${files++}`);
@@ -61,7 +59,8 @@ async function syncRoute(space: string, path: string, url: string, headers?: Rec
 }
 
 // A cluster's primary forks this instead of the test runner: a worker that exits at once, code 3.
-const settings = { ...cluster.settings };
+// setupPrimary merges into the settings before it, so they are put back field by field afterwards.
+const settings = { exec: process.argv[1], args: process.argv.slice(2), silent: false, ...cluster.settings };
 beforeAll(() => {
   const worker = join(dir, 'exiting-worker.js');
   writeFileSync(worker, 'process.exit(3);\n');
@@ -69,7 +68,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   cluster.setupPrimary(settings);
-  for (const proc of standIns) proc.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -293,45 +291,39 @@ describe('the composition root, piece by piece', () => {
 
   it('logs JSON lines at its level, with credentials censored', async () => {
     const file = join(dir, 'json.log');
+    // Left open: the logger writes to it asynchronously.
     const fd = openSync(file, 'w');
-    try {
-      const logger = createLogger({ logFormat: 'json', logLevel: 'info' }, fd);
-      logger.debug('below the level');
-      logger.info(
-        { authorization: 'a', headers: { authorization: 'b' }, req: { authorization: 'c', headers: { authorization: 'd' } }, provider: { signingSecret: 'e' }, fn: { provider: { signingSecret: 'f' } } },
-        'above the level',
-      );
-      logger.flush();
-      const line = await eventually(async () => readFileSync(file, 'utf8') || undefined, 'the line');
-      expect(JSON.parse(line)).toMatchObject({
-        msg: 'above the level',
-        authorization: '[Redacted]',
-        headers: { authorization: '[Redacted]' },
-        req: { authorization: '[Redacted]', headers: { authorization: '[Redacted]' } },
-        provider: { signingSecret: '[Redacted]' },
-        fn: { provider: { signingSecret: '[Redacted]' } },
-      });
-      expect(line.split('\n').filter(Boolean)).toHaveLength(1);
-    } finally {
-      closeSync(fd);
-    }
+    const logger = createLogger({ logFormat: 'json', logLevel: 'info' }, fd);
+    logger.debug('below the level');
+    logger.info(
+      { authorization: 'a', headers: { authorization: 'b' }, req: { authorization: 'c', headers: { authorization: 'd' } }, provider: { signingSecret: 'e' }, fn: { provider: { signingSecret: 'f' } } },
+      'above the level',
+    );
+    logger.flush();
+    const line = await eventually(async () => readFileSync(file, 'utf8') || undefined, 'the line');
+    expect(JSON.parse(line)).toMatchObject({
+      msg: 'above the level',
+      authorization: '[Redacted]',
+      headers: { authorization: '[Redacted]' },
+      req: { authorization: '[Redacted]', headers: { authorization: '[Redacted]' } },
+      provider: { signingSecret: '[Redacted]' },
+      fn: { provider: { signingSecret: '[Redacted]' } },
+    });
+    expect(line.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
   it('logs text lines through pino-pretty: the time of day, the level, the message, no pid or host', async () => {
     const file = join(dir, 'text.log');
+    // Left open: the logger writes to it from its own thread.
     const fd = openSync(file, 'w');
-    try {
-      const logger = createLogger({ logFormat: 'text', logLevel: 'warn' }, fd, false);
-      logger.info('below the level');
-      logger.warn({ headers: { authorization: 'secret' } }, 'above the level');
-      const text = await eventually(async () => (readFileSync(file, 'utf8').includes('above the level') ? readFileSync(file, 'utf8') : undefined), 'the text line');
-      expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: above the level\n/);
-      expect(text).toContain('[Redacted]');
-      expect(text).not.toContain('secret');
-      expect(text).not.toContain('below the level');
-      expect(text).not.toContain(String(process.pid));
-    } finally {
-      closeSync(fd);
-    }
+    const logger = createLogger({ logFormat: 'text', logLevel: 'warn' }, fd, false);
+    logger.info('below the level');
+    logger.warn({ headers: { authorization: 'secret' } }, 'above the level');
+    const text = await eventually(async () => (readFileSync(file, 'utf8').includes('above the level') ? readFileSync(file, 'utf8') : undefined), 'the text line');
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: above the level\n/);
+    expect(text).toContain('[Redacted]');
+    expect(text).not.toContain('secret');
+    expect(text).not.toContain('below the level');
+    expect(text).not.toContain(String(process.pid));
   });
 });
