@@ -1,7 +1,8 @@
 /**
  * Mutation testing of the modules that carry the README's promises (security, identifiers, events,
  * durable delivery): `npm run test:mutation`, one module with `npx stryker run --mutate <file>`.
- * lib/server/main.ts runs only in the CLI process: stryker-cli.config.js measures it.
+ * The command line's composition root (lib/server/main.ts, lib/server/backends.ts) runs in the test's own
+ * process too: test/unit/command.test.ts runs main() in a stand-in process (its output, environment, signals).
  * The HTML report is written to reports/mutation/mutation.html (git-ignored).
  *
  * Equivalent mutants (they cannot change behaviour), one line each, left surviving on purpose:
@@ -45,6 +46,8 @@ module.exports = {
     'lib/routing/path-tree.ts',
     'lib/delivery/sqlite.ts',
     'lib/delivery/retry.ts',
+    'lib/server/main.ts',
+    'lib/server/backends.ts',
   ],
   // The 2-core machine is shared: two test runners at most.
   concurrency: 2,

@@ -83,6 +83,7 @@ export class StandInProcess extends EventEmitter implements CommandProcess {
 
   /** Stops a started gateway as a SIGTERM would, and returns the exit code. */
   async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<number> {
+    if (this.listenerCount(signal) === 0) throw new Error(`nothing stops on ${signal}`);
     this.emit(signal);
     return this.exited;
   }

@@ -142,6 +142,10 @@ describe('what the command line starts the gateway with', () => {
       // An amazonaws.com URL names its own region.
       const aws = openQueue(optionsOf(['--sqs-queue-url=https://sqs.ca-central-1.amazonaws.com/1/q', '--dynamodb-table=t', '--dynamodb-region=eu-north-1']), silentLogger);
       expect(await sqsOf(aws).config.region()).toBe('ca-central-1');
+      // --sqs-endpoint replaces the queue URL's host.
+      const elsewhere = openQueue(optionsOf(['--sqs-queue-url=https://sqs.ca-central-1.amazonaws.com/1/q', '--sqs-endpoint=http://127.0.0.1:9324']), silentLogger);
+      expect(await sqsOf(elsewhere).config.endpoint?.()).toMatchObject({ hostname: '127.0.0.1', port: 9324 });
+      sqsOf(elsewhere).destroy();
       sqsOf(plain).destroy();
       sqsOf(aws).destroy();
     } finally {

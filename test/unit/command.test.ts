@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { diag } from '@opentelemetry/api';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessKeysFromEnv, parseAccessKeys } from '../../lib/http/config-access';
@@ -7,7 +8,7 @@ import { HELP, parseCommandLine } from '../../lib/server/cli';
 import { configAccessOf, createLogger, main, startUpLine, tracingConfigOf } from '../../lib/server/main';
 import { TAIL_HELP } from '../../lib/server/tail-cli';
 import { StandInProcess } from '../support/command-process';
-import { call, tempDir } from '../support/gateway';
+import { call, startTestGateway, tempDir } from '../support/gateway';
 import { OtlpReceiver, SPAN_KIND } from '../support/otlp-receiver';
 import { SqsLoopback } from '../support/sqs-loopback';
 import { TestTarget } from '../support/target';
@@ -36,6 +37,8 @@ const dataDir = () => join(dir, `data-${files++}`);
 async function start(args: string[], env: NodeJS.ProcessEnv = {}) {
   const proc = standIn(env);
   await main(['--events-port=0', '--config-port=0', '--log-format=json', `--embed-data-dir=${dataDir()}`, ...args], VERSION, proc);
+  // A started gateway waits for its stop signal; without a listener, it did not start.
+  if (proc.listenerCount('SIGTERM') === 0) throw new Error(`the gateway did not start (exit code ${String(proc.exitCode)}): ${proc.errorOutput()}`);
   const line = await proc.logLine((l) => typeof l.events === 'string', 'the start-up line');
   return { proc, line, eventsUrl: String(line.events), configUrl: String(line.config), space: `${String(line.config)}/v1/spaces/default` };
 }
@@ -113,7 +116,10 @@ describe('the command run in this process: a start', () => {
   it('in production (no --dev) wants a key from the keys file or the environment, and refuses a loopback target', async () => {
     const keysFile = join(dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify([KEY]));
+    diag.disable();
     const gw = await start([`--config-keys-file=${keysFile}`], { EVENT_GATEWAY_ACCESS_KEYS: ENV_KEY });
+    // Without an SDK, OpenTelemetry's diagnostics are not routed to the log.
+    diag.error('a diagnostic nothing should route');
     expect((await post(`${gw.space}/eventtypes`, { name: 'without.key' })).status).toBe(401);
     expect((await post(`${gw.space}/eventtypes`, { name: 'with.env.key' }, authed(ENV_KEY))).status).toBe(201);
     await syncRoute(gw.space, 'local', target.url, authed(KEY));
@@ -125,6 +131,8 @@ describe('the command run in this process: a start', () => {
     expect(gw.line).toMatchObject({ msg: `Event Gateway ${VERSION} started: Events API ${gw.eventsUrl}, Config API ${gw.configUrl}`, dev: false, delivery: 'durable', tracing: 'propagation only', plugins: [] });
     expect(gw.proc.output()).not.toContain('development mode');
     expect(await gw.proc.stop()).toBe(0);
+    expect(gw.proc.output()).not.toContain('a diagnostic nothing should route');
+    await gw.proc.logLine((l) => l.signal === 'SIGTERM' && l.msg === 'stopping: draining in-flight requests and queued deliveries', 'the stopping line');
     await gw.proc.logLine((l) => l.msg === 'stopped', 'the stop line');
   });
 
@@ -150,26 +158,34 @@ describe('the command run in this process: a start', () => {
     expect(await gw.proc.stop('SIGINT')).toBe(0);
   });
 
-  it('delivers through SQS with --sqs-queue-url, dead-lettering after --retry-max-attempts', async () => {
+  it('delivers through SQS with --sqs-queue-url: retried up to --retry-max-attempts, dead-lettered to its dead-letter queue', async () => {
     const sqs = await SqsLoopback.start();
     const saved = { ...process.env };
     // The SDK signs with these, from this process's own environment.
     Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' });
     try {
-      const gw = await start(['--dev', `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`, '--retry-max-attempts=1']);
+      const gw = await start(['--dev', `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`, '--retry-max-attempts=2']);
       expect(gw.line).toMatchObject({ delivery: 'sqs' });
-      target.behaviour = () => ({ status: 503, body: 'down' });
+      // o-refused cannot succeed (dead-lettered at once); o-down may later (retried: 1 attempt of 2).
+      target.behaviour = (req) => (req.body.includes('o-refused') ? { status: 422, body: 'unknown customer' } : { status: 503, body: 'down' });
       expect((await post(`${gw.space}/eventtypes`, { name: 'order.placed' })).status).toBe(201);
       expect((await post(`${gw.space}/functions`, { functionId: 'orders', type: 'http', provider: { url: target.url } })).status).toBe(201);
       expect((await post(`${gw.space}/subscriptions`, { type: 'async', eventType: 'order.placed', functionId: 'orders', path: '/' })).status).toBe(201);
-      const event = { eventType: 'order.placed', cloudEventsVersion: '0.1', source: '/shop', eventID: 'o-1' };
-      const emitted = await fetch(`${gw.eventsUrl}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
-      expect(emitted.status).toBe(202);
-      const [letter] = await eventually(async () => {
-        const list = (await call('GET', `${gw.space}/deadletters`)).body.deadLetters as Array<Record<string, unknown>>;
-        return list.length > 0 ? list : undefined;
+      for (const id of ['o-refused', 'o-down']) {
+        const event = { eventType: 'order.placed', cloudEventsVersion: '0.1', source: '/shop', eventID: id };
+        const emitted = await fetch(`${gw.eventsUrl}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(event) });
+        expect(emitted.status).toBe(202);
+      }
+      await target.waitFor(2);
+      const retriedOrDeadLettered = (c: (typeof sqs.calls)[number]) =>
+        (c.target === 'AmazonSQS.ChangeMessageVisibility' || (c.target === 'AmazonSQS.SendMessage' && c.body.QueueUrl === sqs.queueUrl('dlq'))) && !String(c.body.MessageBody ?? '').includes('o-refused');
+      const handled = await eventually(async () => sqs.calls.find(retriedOrDeadLettered), 'o-down retried or dead-lettered');
+      expect(handled.target).toBe('AmazonSQS.ChangeMessageVisibility');
+      const list = await eventually(async () => {
+        const letters = (await call('GET', `${gw.space}/deadletters`)).body.deadLetters as Array<Record<string, unknown>>;
+        return letters.length > 0 ? letters : undefined;
       }, 'the dead letter');
-      expect(letter).toMatchObject({ functionId: 'orders', eventId: 'o-1', attempts: 1, error: expect.stringContaining('503') });
+      expect(list).toEqual([expect.objectContaining({ functionId: 'orders', eventId: 'o-refused', attempts: 1, error: expect.stringContaining('422') })]);
       expect(await gw.proc.stop()).toBe(0);
     } finally {
       process.env = saved;
@@ -227,8 +243,9 @@ describe('the tail subcommand run in this process', () => {
   });
 
   it('follows a space until SIGINT or SIGTERM, in color on a terminal, and leaves no signal listener behind', async () => {
-    const gw = await start(['--dev', '--delivery=memory']);
-    expect((await post(`${gw.space}/eventtypes`, { name: 'user.created' })).status).toBe(201);
+    // A gateway of its own (not the command's): the tail is what is tested here.
+    const gw = await startTestGateway({ delivery: { mode: 'memory' } });
+    expect((await post(`${gw.space()}/eventtypes`, { name: 'user.created' })).status).toBe(201);
     const emit = (id: string) =>
       fetch(`${gw.eventsUrl}/`, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json' }, body: JSON.stringify({ eventType: 'user.created', cloudEventsVersion: '0.1', source: '/t', eventID: id }) });
     for (const [signal, isTTY] of [['SIGINT', true], ['SIGTERM', false]] as const) {
@@ -245,7 +262,7 @@ describe('the tail subcommand run in this process', () => {
       expect(tail.output().includes('\u001b[')).toBe(isTTY);
       expect([tail.listenerCount('SIGINT'), tail.listenerCount('SIGTERM')]).toEqual([0, 0]);
     }
-    expect(await gw.proc.stop()).toBe(0);
+    await gw.stop();
   });
 });
 
