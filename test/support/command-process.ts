@@ -81,10 +81,26 @@ export class StandInProcess extends EventEmitter implements CommandProcess {
     return eventually(async () => (this.output().includes(text) ? this.output() : undefined), `"${text}" on stdout`);
   }
 
-  /** Stops a started gateway as a SIGTERM would, and returns the exit code. */
+  /**
+   * The start-up line, once written. Waits for its message in whatever format, then reads it as JSON, so
+   * that a start-up line that is not what the tests expect fails at once rather than after a deadline.
+   */
+  async started(): Promise<Record<string, unknown>> {
+    await this.printed('started: Events API');
+    const line = this.logLines().find((l) => String(l.msg).includes('started: Events API'));
+    if (!line || typeof line.events !== 'string' || typeof line.config !== 'string') throw new Error(`not a JSON start-up line with the URLs:\n${this.output()}`);
+    return line;
+  }
+
+  /**
+   * Stops a started gateway as a SIGTERM would: resolves with the exit code once the last line of the
+   * stop ("stopped", or the error it stopped with) is written, so that the log can be read as it is.
+   */
   async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<number> {
     if (this.listenerCount(signal) === 0) throw new Error(`nothing stops on ${signal}`);
     this.emit(signal);
-    return this.exited;
+    const code = await this.exited;
+    await this.logLine((l) => l.msg === 'stopped' || l.msg === 'error while stopping', 'the last line of the stop');
+    return code;
   }
 }
