@@ -27,6 +27,8 @@
  * target-network.ts prefix `/^\d+$/` without `$`: Number() of anything after the digits is NaN or not an integer, refused
  * target-network.ts agent host `?? ''`: node:http always passes a host
  * target-network.ts the bracket regex without `^` or `$` (2): brackets only ever come at the ends of a host
+ * main.ts readKeysFile's 'utf8' → "": the file then comes back as a Buffer, which JSON.parse reads as the same UTF-8 text
+ * main.ts readKeysFile's `?? 'error'` → "" (no coverage): a failed readFileSync always carries an error code
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
