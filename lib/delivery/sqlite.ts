@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS space_probe (id INTEGER PRIMARY KEY, filler BLOB NOT 
 export class DurableQueue implements DeliveryQueue, DeadLetters {
   private readonly db: Database.Database;
   private readonly sql;
-  private readonly ready: Entry[] = [];
+  private readonly ready: Array<Entry | undefined> = [];
   private readyHead = 0;
   /** IDs held in memory (ready, in flight, or with an outcome not yet written). */
   private readonly inMemory = new Set<string>();
@@ -405,7 +405,9 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     if (!handler || this.stopped) return;
     if (this.readySize() === 0 && this.moreOnDisk) this.fetchDue();
     while (this.active < this.options.workers && this.readySize() > 0) {
-      const entry = this.ready[this.readyHead++] as Entry;
+      const entry = this.ready[this.readyHead] as Entry;
+      // Cleared at once: until the next compaction the slot would keep a finished delivery (its payload) alive.
+      this.ready[this.readyHead++] = undefined;
       if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
         this.ready.splice(0, this.readyHead);
         this.readyHead = 0;
