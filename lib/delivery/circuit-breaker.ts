@@ -72,8 +72,9 @@ export class CircuitBreakers {
   }
 
   /**
-   * How long a delivery to `target` that must wait now should stay away: what is left of the open
-   * interval, or — while a probe is out — the interval the circuit would open for were it to fail.
+   * How long a delivery to `target` that must wait now should stay away (SQS parks it for that long):
+   * what is left of the open interval, or — while a probe is out — the current open interval, by when
+   * the probe has usually answered.
    */
   waitMs(target: string): number {
     const circuit = this.circuits.get(target);
