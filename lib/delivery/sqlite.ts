@@ -89,6 +89,12 @@ const PROBE_BYTES = 256 * 1024;
 /** A delivery's target for the circuit breaker: its function. */
 const targetOf = (delivery: Delivery) => `${delivery.space}\u0000${delivery.functionId}`;
 
+/** The space and function of a target (see targetOf). */
+function partsOf(target: string): { space: string; functionId: string } {
+  const cut = target.indexOf('\u0000');
+  return { space: target.slice(0, cut), functionId: target.slice(cut + 1) };
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, space TEXT NOT NULL, subscription_id TEXT NOT NULL, function_id TEXT NOT NULL,
@@ -128,7 +134,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   private moreOnDisk = true;
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Infinity;
-  private idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters: Array<() => void> = [];
   private readonly memoryLimit: number;
   private readonly defaultRetry: RetryPolicy;
   private readonly backoff: Backoff;
@@ -216,7 +222,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     this.flush();
     // Outcomes that still cannot be written are lost with the process, not the deliveries: their rows
     // stay pending and are delivered again after a restart (at least once).
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 
   /**
@@ -370,7 +376,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 
   private loadDue(): void {
-    if (this.stopped || !this.db.open) return;
+    // The database closes only once draining has stopped the queue.
+    if (this.stopped) return;
     const room = this.memoryLimit - this.readySize();
     if (room <= 0) return;
     const now = Date.now();
@@ -385,7 +392,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
     }
     this.moreOnDisk = rows.length >= limit;
     const next = this.sql.nextDue.get(now)?.at;
-    if (next !== null && next !== undefined) this.scheduleWake(next);
+    if (typeof next === 'number') this.scheduleWake(next);
   }
 
   private scheduleWake(at: number): void {
@@ -468,7 +475,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
 
   /** A target's circuit closed: its deliveries waiting on disk (and those in backoff) are due now, at full speed. */
   private release(target: string): void {
-    const [space = '', functionId = ''] = target.split('\u0000');
+    const { space, functionId } = partsOf(target);
     try {
       // Park outcomes not yet written would otherwise land after the release and hold their rows back.
       this.flush();
@@ -483,8 +490,8 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
 
   /** An open circuit's wait is over: puts one of its target's deliveries first in line, as the probe. */
   private bringProbe(target: string): void {
-    if (this.stopped || !this.db.open) return;
-    const [space = '', functionId = ''] = target.split('\u0000');
+    // Never called once draining began: the breakers' timers are stopped first.
+    const { space, functionId } = partsOf(target);
     try {
       const row = this.sql.ofTarget.all(space, functionId).find((r) => !this.inMemory.has(r.id));
       if (row) {
@@ -499,7 +506,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 
   private circuitChanged(target: string, from: CircuitState, to: CircuitState): void {
-    const [space = '', functionId = ''] = target.split('\u0000');
+    const { space, functionId } = partsOf(target);
     this.options.metrics.circuitChanged?.(space, functionId, to);
     const fields = { space, functionId, from, to };
     if (to === 'open') this.options.logger.warn(fields, `target of function "${functionId}" keeps failing: circuit open, its deliveries wait`);
@@ -522,9 +529,7 @@ export class DurableQueue implements DeliveryQueue, DeadLetters {
   }
 
   private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
 

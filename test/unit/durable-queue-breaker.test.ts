@@ -1,13 +1,11 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CircuitState } from '../../lib/delivery/circuit-breaker';
-import { DeliveryFailure, type Delivery } from '../../lib/delivery/queue';
-import { DurableQueue, type DurableQueueOptions } from '../../lib/delivery/sqlite';
+import { DeliveryFailure } from '../../lib/delivery/queue';
+import { DurableQueue } from '../../lib/delivery/sqlite';
 import { ServiceUnavailableError } from '../../lib/errors';
 import { noMetrics } from '../../lib/gateway/metrics';
 import { silentLogger } from '../../lib/logger';
-import { tempDir } from '../support/gateway';
+import { delivery, memory, queueDir, recorded, removeQueueDirs, type DiskRow } from '../support/durable-queue';
 import { eventually } from '../support/waiting';
 
 /**
@@ -15,75 +13,7 @@ import { eventually } from '../support/waiting';
  * circuit breaker's waiting. Kills the mutants the first durable-queue tests let survive.
  */
 
-const delivery = (id: string, functionId = 'fn'): Delivery => ({
-  deliveryId: id,
-  space: 'space1',
-  subscriptionId: 'sub',
-  functionId,
-  eventType: 'job',
-  eventId: `event-${id}`,
-  payload: JSON.stringify({ eventID: `event-${id}` }),
-});
-
-interface DiskRow {
-  id: string;
-  attempts: number;
-  accepted_at: number;
-  next_at: number;
-  state: string;
-  last_error: string | null;
-  dead_at: number | null;
-  retry: string | null;
-}
-
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/** A queue in a fresh directory that records its metrics, log lines and circuit changes. */
-function recorded(options: Partial<DurableQueueOptions> = {}) {
-  const dir = tempDir('eg-queue-');
-  dirs.push(dir);
-  const log: Array<[string, object, string | undefined]> = [];
-  const circuits: string[] = [];
-  const metrics = { retried: [] as string[], dead: [] as string[], latencies: [] as number[] };
-  const onCircuit: Array<(state: CircuitState) => void> = [];
-  const queue = new DurableQueue({
-    dataDir: dir,
-    workers: 1,
-    logger: {
-      ...silentLogger,
-      info: (obj: object, msg?: string) => log.push(['info', obj, msg]),
-      warn: (obj: object, msg?: string) => log.push(['warn', obj, msg]),
-      error: (obj: object, msg?: string) => log.push(['error', obj, msg]),
-    },
-    metrics: {
-      deliveryRetried: (space, type) => metrics.retried.push(`${space}/${type}`),
-      deliveryDeadLettered: (space, type) => metrics.dead.push(`${space}/${type}`),
-      observeDeliveryLatency: (seconds) => metrics.latencies.push(seconds),
-      circuitChanged: (space, functionId, state) => {
-        circuits.push(`${space}/${functionId}:${state}`);
-        onCircuit.forEach((f) => f(state));
-      },
-    },
-    backoff: { baseMs: 5, capMs: 10 },
-    ...options,
-  });
-  const rows = (): DiskRow[] => {
-    const reader = new Database(join(dir, 'deliveries.db'), { readonly: true });
-    try {
-      return reader.prepare<[], DiskRow>('SELECT * FROM deliveries ORDER BY id').all();
-    } finally {
-      reader.close();
-    }
-  };
-  return { dir, queue, log, circuits, metrics, onCircuit, rows };
-}
-
-/** The queue's in-memory line, read for the tests of the memory limit. */
-const memory = (queue: DurableQueue) => {
-  const q = queue as unknown as { readySize(): number; inMemory: Set<string>; moreOnDisk: boolean };
-  return { ready: q.readySize(), held: q.inMemory.size, moreOnDisk: q.moreOnDisk };
-};
+afterAll(removeQueueDirs);
 
 describe('DurableQueue memory limit', () => {
   it('holds at most memoryLimit deliveries ready in memory, the rest on disk, and reads them when the line is empty', async () => {
@@ -155,8 +85,7 @@ describe('DurableQueue memory limit', () => {
 
 describe('DurableQueue file and probe', () => {
   it('creates its directory, names its file as told, writes ahead, and shows the database to onOpen', async () => {
-    const parent = tempDir('eg-queue-');
-    dirs.push(parent);
+    const parent = queueDir();
     const dataDir = join(parent, 'nested', 'deeper');
     let opened = false;
     const queue = new DurableQueue({ dataDir, file: 'worker-1.db', workers: 1, logger: silentLogger, metrics: noMetrics, onOpen: (db) => (opened = db.open) });
