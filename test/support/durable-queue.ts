@@ -99,6 +99,8 @@ interface Internals {
   readyHead: number;
   ready: unknown[];
   sql: Record<string, object>;
+  flushRetry?: NodeJS.Timeout;
+  flush(): void;
 }
 
 export const internals = (queue: DurableQueue) => queue as unknown as Internals;

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
 import { DeliveryFailure } from '../../lib/delivery/queue';
 import { retryDelayMs } from '../../lib/delivery/retry';
+import { DurableQueue } from '../../lib/delivery/sqlite';
 import { ServiceUnavailableError } from '../../lib/errors';
+import { noMetrics } from '../../lib/gateway/metrics';
+import { silentLogger } from '../../lib/logger';
 import { delivery, gatedHandler, internals, memory, queueDir, recorded, removeQueueDirs, withFile, wrapStatement } from '../support/durable-queue';
 import { eventually } from '../support/waiting';
 
@@ -15,9 +18,14 @@ afterAll(removeQueueDirs);
 /** Lets the event loop run the queue's pending setImmediate work (its group commit). */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** A queue directory holding the given deliveries on disk, as a queue left them before a restart. */
+/**
+ * A queue directory holding the given deliveries on disk, as a queue left them before a restart.
+ * (DurableQueue is imported here, not only through the support module: Stryker's jest runner picks
+ * the tests of a mutated file by their direct imports.)
+ */
 async function onDisk(ids: string[], change?: (db: Database.Database) => void): Promise<string> {
-  const { dir, queue } = recorded();
+  const dir = queueDir();
+  const queue = new DurableQueue({ dataDir: dir, workers: 1, logger: silentLogger, metrics: noMetrics });
   await queue.enqueue(ids.map((id) => delivery(id)));
   await queue.drain();
   if (change) withFile(dir, change);
@@ -83,6 +91,25 @@ describe('DurableQueue line in memory', () => {
     // 1051 of 2100 handed out: more than half, compacted to the 1049 left; then 1025 of 1049.
     expect(compactedAt).toEqual([1051, 2076]);
     expect(lengths).toEqual([1049, 24]);
+  });
+
+  it('hands out the deliveries accepted meanwhile before it reads more from disk', async () => {
+    const dir = await onDisk(['x1', 'x2']);
+    const { queue } = recorded({ dataDir: dir, memoryLimit: 3 });
+    await queue.enqueue(['n1', 'n2', 'n3'].map((id) => delivery(id)));
+    const { calls, handler } = gatedHandler();
+    queue.start(handler);
+    await eventually(async () => (calls.length === 1 ? true : undefined), 'n1 in flight');
+    calls[0]?.resolve();
+    await eventually(async () => (calls.length === 2 ? true : undefined), 'n2 in flight');
+    await queue.enqueue([delivery('n4')]);
+    for (let n = 2; n <= 6; n++) {
+      await eventually(async () => (calls.length === n ? true : undefined), `delivery ${n}`);
+      calls[n - 1]?.resolve();
+    }
+    await eventually(async () => (queue.backlog() === 0 ? true : undefined), 'all delivered');
+    expect(calls.map((c) => c.id)).toEqual(['n1', 'n2', 'n3', 'n4', 'x1', 'x2']);
+    await queue.drain();
   });
 });
 
@@ -222,6 +249,45 @@ describe('DurableQueue bookkeeping on disk', () => {
     await queue.drain();
   });
 
+  it('accepts an empty batch even in a turn whose writes fail', async () => {
+    const { queue } = recorded();
+    wrapStatement(queue, 'insert', () => true);
+    const results = await Promise.all([
+      queue.enqueue([delivery('refused')]).then(
+        () => 'accepted',
+        (err: unknown) => (err as { code?: string }).code,
+      ),
+      queue.enqueue([]),
+    ]);
+    expect(results).toEqual(['SQLITE_IOERR', []]);
+    await queue.drain();
+  });
+
+  it('keeps deliveries whose outcome cannot be written pending on disk, retrying one write at a time, and writes nothing once closed', async () => {
+    const { dir, queue, log } = recorded();
+    wrapStatement(queue, 'remove', () => true);
+    const { calls, handler } = gatedHandler();
+    queue.start(handler);
+    await queue.enqueue([delivery('a'), delivery('b')]);
+    await eventually(async () => (calls.length === 1 ? true : undefined), 'a in flight');
+    calls[0]?.resolve();
+    await eventually(async () => (log.length === 1 ? true : undefined), 'the first failed write');
+    const retry = internals(queue).flushRetry;
+    expect(retry).toBeDefined();
+    await eventually(async () => (calls.length === 2 ? true : undefined), 'b in flight');
+    calls[1]?.resolve();
+    await eventually(async () => (log.length === 2 ? true : undefined), 'the second failed write');
+    expect(internals(queue).flushRetry).toBe(retry);
+    await queue.drain();
+    const failures = log.length;
+    expect(log.every(([level, , msg]) => level === 'error' && msg === 'could not write deliveries; retrying their outcomes')).toBe(true);
+    internals(queue).flush();
+    expect(log).toHaveLength(failures);
+    const { queue: reopened } = recorded({ dataDir: dir });
+    expect(reopened.backlog()).toBe(2);
+    await reopened.drain();
+  });
+
   it('resolves a drain only once every delivery in flight has finished', async () => {
     const { queue } = recorded({ workers: 2 });
     const { calls, handler } = gatedHandler();
@@ -333,6 +399,66 @@ describe('DurableQueue circuit breaker, beyond the probe', () => {
       ['x4', 1],
     ]);
     expect(circuits).toEqual(['space1/fn:open', 'space1/fn:half-open', 'space1/fn:closed']);
+    await queue.drain();
+  });
+
+  it('delivers what a closing circuit releases even while its line is full', async () => {
+    const { queue, circuitBecomes } = recorded({ workers: 2, memoryLimit: 1, circuitBreaker: { failureThreshold: 1, openMs: 20 }, backoff: { baseMs: 60_000, capMs: 60_000 } });
+    const { calls, handler } = gatedHandler();
+    queue.start(handler);
+    await queue.enqueue([delivery('g', 'fn2')]);
+    await eventually(async () => (calls.length === 1 ? true : undefined), 'g in flight');
+    const opened = circuitBecomes('open');
+    await queue.enqueue([delivery('a')]);
+    await eventually(async () => (calls.length === 2 ? true : undefined), 'a in flight');
+    calls[1]?.reject(new Error('down'));
+    await opened;
+    // c waits on disk for the circuit; a's retry is a minute away, so a is the probe.
+    await queue.enqueue([delivery('c')]);
+    await eventually(async () => (calls.length === 3 ? true : undefined), 'the probe in flight');
+    await queue.enqueue([delivery('y', 'fn2')]);
+    expect(memory(queue).ready).toBe(1);
+    calls[2]?.resolve();
+    for (let n = 4; n <= 5; n++) {
+      await eventually(async () => (calls.length === n ? true : undefined), `delivery ${n}`);
+      calls[n - 1]?.resolve();
+    }
+    calls[0]?.resolve();
+    await eventually(async () => (queue.backlog() === 0 ? true : undefined), 'all delivered');
+    expect(calls.map((c) => [c.id, c.attempt])).toEqual([
+      ['g', 1],
+      ['a', 1],
+      ['a', 2],
+      ['y', 1],
+      ['c', 1],
+    ]);
+    await queue.drain();
+  });
+
+  it('still reads what waits on disk after a wake while probe deliveries fill its line', async () => {
+    const { queue, circuits } = recorded({ memoryLimit: 1, circuitBreaker: { failureThreshold: 1, openMs: 200 }, backoff: { baseMs: 60_000, capMs: 60_000 } });
+    const probes: Array<(err: unknown) => void> = [];
+    const delivered: string[] = [];
+    queue.start(
+      (d, attempt = 0) =>
+        new Promise<void>((resolve, reject) => {
+          if (d.deliveryId === 'a' && attempt === 2) probes.push(reject);
+          else if (d.deliveryId !== 'x') reject(new Error('down'));
+          else {
+            delivered.push('x');
+            resolve();
+          }
+        }),
+    );
+    await queue.enqueue([delivery('a', 'fnA'), delivery('b', 'fnB')]);
+    await eventually(async () => (circuits.filter((c) => c.endsWith(':half-open')).length === 2 ? true : undefined), 'both circuits half-open');
+    // a probes fnA in the only worker; b, fnB's probe, fills the line: x must wait on disk.
+    expect(probes).toHaveLength(1);
+    await queue.enqueue([delivery('x', 'fnX')]);
+    expect(memory(queue)).toEqual({ ready: 1, held: 2, moreOnDisk: true });
+    queue.wake(0);
+    probes[0]?.(new Error('still down'));
+    await eventually(async () => (delivered.length === 1 ? true : undefined), 'x delivered');
     await queue.drain();
   });
 
