@@ -29,6 +29,15 @@
  * target-network.ts the bracket regex without `^` or `$` (2): brackets only ever come at the ends of a host
  * main.ts readKeysFile's 'utf8' → "": the file then comes back as a Buffer, which JSON.parse reads as the same UTF-8 text
  * main.ts readKeysFile's `?? 'error'` → "" (no coverage): a failed readFileSync always carries an error code
+ * sqlite.ts countPending `get()?.n` → `get().n`, and nextDue `get(now)?.at` → `.at` (2): COUNT() and MIN() always return one row
+ * sqlite.ts scheduleFlush's `if (this.flushScheduled)` → false, and `flushScheduled = true` → false (2): the extra setImmediate finds the writes taken (flush of nothing returns) or commits later ones sooner, each write still with its batch
+ * sqlite.ts flush's nothing-to-write shortcut → false: an empty deferred transaction takes no lock and writes nothing
+ * sqlite.ts writeOutcome's `default:` (3 mutants): unreachable, the switch is exhaustive over Outcome
+ * sqlite.ts scheduleWake `at >= this.wakeAt` → `>`: a timer for the same moment replaces its twin
+ * sqlite.ts pump's `?? 'attempt'` → "": it applies only without breakers, and then judge returns before reading the admission
+ * sqlite.ts settle's `outcome.kind === 'dead'` → true: settle never gets a 'park' outcome (pump writes those itself)
+ * sqlite.ts bringProbe `this.readyHead > 0` → true or `>= 0` (2): at 0 the probe goes to index -1 and readyHead to -1, so it is handed out first, as by unshift
+ * sqlite.ts toDeadLetter `row.last_error ?? ''`: a dead row is only ever written with its error
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
