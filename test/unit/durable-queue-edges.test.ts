@@ -249,6 +249,22 @@ describe('DurableQueue bookkeeping on disk', () => {
     await queue.drain();
   });
 
+  it('dates a dead letter by when it was dead-lettered, not by when its last attempt came due', async () => {
+    const dir = await onDisk(['late'], (db) => db.prepare('UPDATE deliveries SET accepted_at = accepted_at - 120000, next_at = next_at - 60000').run());
+    const { queue } = recorded({ dataDir: dir });
+    const before = Date.now();
+    queue.start(async () => {
+      throw new DeliveryFailure('target said 400', false);
+    });
+    const [letter] = await eventually(async () => {
+      const list = await queue.list('space1');
+      return list.length > 0 ? list : undefined;
+    }, 'the dead letter');
+    expect(Date.parse(letter?.deadLetteredAt ?? '')).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(letter?.acceptedAt ?? '')).toBeLessThan(before - 100_000);
+    await queue.drain();
+  });
+
   it('accepts an empty batch even in a turn whose writes fail', async () => {
     const { queue } = recorded();
     wrapStatement(queue, 'insert', () => true);
