@@ -1,9 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { createRegistryTable, DynamoDbStore } from '../../lib/stores/dynamodb';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../support/dynamodb-local';
 import { call, errorOf, startTestGateway, subscribe, tempDir, type TestGateway } from '../support/gateway';
 import { TestTarget } from '../support/target';
+import { TcpTarget } from '../support/tcp-target';
 import { eventually } from '../support/waiting';
 
 // Faults injected while load runs. Bounded: each phase lasts about a second or until a condition
@@ -135,55 +136,32 @@ describe('DynamoDB Local killed and restarted while sync and async load runs', (
 });
 
 /** A target that misbehaves at the TCP level: resets every connection, or accepts and never answers. */
-class RudeTarget {
+class RudeTarget extends TcpTarget {
   mode: 'reset' | 'hang' | 'answer' = 'reset';
-  readonly sockets = new Set<Socket>();
   /** Every connection, with the mode it met. */
   readonly connections: Array<{ mode: RudeTarget['mode']; socket: Socket }> = [];
   readonly delivered: string[] = [];
-  private readonly server: Server;
 
-  private constructor() {
-    this.server = createServer((socket) => {
-      this.sockets.add(socket);
-      this.connections.push({ mode: this.mode, socket });
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => {});
-      if (this.mode === 'reset') {
-        socket.resetAndDestroy();
-        return;
-      }
-      let buffered = '';
-      socket.on('data', (chunk: Buffer) => {
-        if (this.mode !== 'answer') return;
-        buffered += chunk.toString();
-        // One request per chunk of headers and body is enough for these small events.
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
-        if (buffered.length < end + 4 + length) return;
-        const body = buffered.slice(end + 4, end + 4 + length);
-        buffered = buffered.slice(end + 4 + length);
-        this.delivered.push((JSON.parse(body) as { eventID: string }).eventID);
-        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
-      });
+  protected accept(socket: Socket): void {
+    this.connections.push({ mode: this.mode, socket });
+    if (this.mode === 'reset') {
+      socket.resetAndDestroy();
+      return;
+    }
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (this.mode !== 'answer') return;
+      buffered += chunk.toString();
+      // One request per chunk of headers and body is enough for these small events.
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+      if (buffered.length < end + 4 + length) return;
+      const body = buffered.slice(end + 4, end + 4 + length);
+      buffered = buffered.slice(end + 4 + length);
+      this.delivered.push((JSON.parse(body) as { eventID: string }).eventID);
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
     });
-  }
-
-  static async start(): Promise<RudeTarget> {
-    const target = new RudeTarget();
-    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
-    return target;
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
@@ -194,7 +172,7 @@ describe('a target that resets connections or hangs', () => {
   // Not held to a socket count: undici's pool may open a few more connections than calls in flight, and keeps them alive.
 
   beforeAll(async () => {
-    rude = await RudeTarget.start();
+    rude = await new RudeTarget().listen();
     gw = await startTestGateway({ workers, targetTimeoutMs: 300 });
     await subscribe(gw, { type: 'async', eventType: 'job.created', functionId: 'rude', url: rude.url });
     await subscribe(gw, { type: 'sync', eventType: 'http.request', functionId: 'rude-sync', url: rude.url, path: '/rude', method: 'GET' });

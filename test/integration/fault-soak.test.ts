@@ -1,8 +1,9 @@
 import { readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { call, errorOf, tempDir } from '../support/gateway';
 import { startGatewayProcess, type GatewayProcess } from '../support/process';
+import { TcpTarget } from '../support/tcp-target';
 import { eventually } from '../support/waiting';
 
 // Two minutes of steady load on the built gateway (durable queue) against a target that resets
@@ -35,65 +36,42 @@ process.on('SIGUSR2', () => {
  * and answers the rest. Failing one call in five, its circuit mostly stays closed and calls keep going
  * out (failing more, its circuit would hold the deliveries back and the run would make few calls).
  */
-class ResettingHangingTarget {
+class ResettingHangingTarget extends TcpTarget {
   readonly delivered = new Set<string>();
-  readonly sockets = new Set<Socket>();
   readonly outcomes = { answer: 0, reset: 0, hang: 0 };
   private n = 0;
-  private readonly server: Server;
 
-  private constructor() {
-    this.server = createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => {});
-      let buffered = Buffer.alloc(0);
-      let hung = false;
-      socket.on('data', (chunk: Buffer) => {
-        if (hung) return;
-        buffered = Buffer.concat([buffered, chunk]);
-        for (;;) {
-          const end = buffered.indexOf('\r\n\r\n');
-          if (end === -1) return;
-          const head = buffered.subarray(0, end).toString();
-          const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-          if (buffered.length < end + 4 + length) return;
-          const body = buffered.subarray(end + 4, end + 4 + length).toString();
-          buffered = buffered.subarray(end + 4 + length);
-          const turn = this.n++ % 10;
-          if (turn === 3) {
-            this.outcomes.reset++;
-            socket.resetAndDestroy();
-            return;
-          }
-          if (turn === 7) {
-            this.outcomes.hang++;
-            hung = true;
-            return;
-          }
-          this.outcomes.answer++;
-          const event = JSON.parse(body) as { eventType?: string; eventID?: string };
-          if (event.eventType === 'job.created' && event.eventID) this.delivered.add(event.eventID);
-          socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
+  protected accept(socket: Socket): void {
+    let buffered = Buffer.alloc(0);
+    let hung = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (hung) return;
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = buffered.subarray(0, end).toString();
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        const body = buffered.subarray(end + 4, end + 4 + length).toString();
+        buffered = buffered.subarray(end + 4 + length);
+        const turn = this.n++ % 10;
+        if (turn === 3) {
+          this.outcomes.reset++;
+          socket.resetAndDestroy();
+          return;
         }
-      });
+        if (turn === 7) {
+          this.outcomes.hang++;
+          hung = true;
+          return;
+        }
+        this.outcomes.answer++;
+        const event = JSON.parse(body) as { eventType?: string; eventID?: string };
+        if (event.eventType === 'job.created' && event.eventID) this.delivered.add(event.eventID);
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
+      }
     });
-  }
-
-  static async start(): Promise<ResettingHangingTarget> {
-    const target = new ResettingHangingTarget();
-    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
-    return target;
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
@@ -190,7 +168,7 @@ describe('two minutes against a target that resets connections and hangs', () =>
   let gw: GatewayProcess;
 
   beforeAll(async () => {
-    target = await ResettingHangingTarget.start();
+    target = await new ResettingHangingTarget().listen();
     const probe = join(dir, 'heap-probe.cjs');
     writeFileSync(probe, HEAP_PROBE);
     gw = await startGatewayProcess(
