@@ -1,8 +1,8 @@
-import { rmSync } from 'node:fs';
-import { call, tempDir } from '../support/gateway';
-import { runCli, startGatewayProcess, type GatewayProcess } from '../support/process';
-import { SqsLoopback } from '../support/sqs-loopback';
-import { TestTarget } from '../support/target';
+import { call } from '../support/gateway';
+import { runCli, type GatewayProcess } from '../support/process';
+import { startSqsGateway } from '../support/sqs-gateway';
+import type { SqsLoopback } from '../support/sqs-loopback';
+import type { TestTarget } from '../support/target';
 import { eventually } from '../support/waiting';
 
 describe.each([
@@ -12,22 +12,13 @@ describe.each([
   let sqs: SqsLoopback;
   let target: TestTarget;
   let gw: GatewayProcess;
-  const dir = tempDir('eg-sqs-');
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    sqs = await SqsLoopback.start();
-    target = await TestTarget.start();
-    gw = await startGatewayProcess(
-      ['--dev', `--embed-data-dir=${dir}`, `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`, ...extraArgs],
-      // It signs its SQS calls with these; the loopback checks the signatures.
-      { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
-    );
+    ({ sqs, target, gw, stop } = await startSqsGateway('eg-sqs-', extraArgs));
   });
   afterAll(async () => {
-    gw?.child.kill('SIGTERM');
-    await gw?.exited;
-    await Promise.all([sqs.close(), target.close()]);
-    rmSync(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('dead-letters a delivery its target refuses, lists it with the error, and delivers it once replayed', async () => {

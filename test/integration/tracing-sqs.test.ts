@@ -1,8 +1,8 @@
-import { rmSync } from 'node:fs';
-import { call, tempDir } from '../support/gateway';
-import { startGatewayProcess, type GatewayProcess } from '../support/process';
-import { SqsLoopback } from '../support/sqs-loopback';
-import { TestTarget } from '../support/target';
+import { call } from '../support/gateway';
+import type { GatewayProcess } from '../support/process';
+import { startSqsGateway } from '../support/sqs-gateway';
+import type { SqsLoopback } from '../support/sqs-loopback';
+import type { TestTarget } from '../support/target';
 import { eventually } from '../support/waiting';
 
 const TRACEPARENT = '00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01';
@@ -11,21 +11,13 @@ describe('trace context through the SQS delivery queue', () => {
   let sqs: SqsLoopback;
   let target: TestTarget;
   let gw: GatewayProcess;
-  const dir = tempDir('eg-sqs-trace-');
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    sqs = await SqsLoopback.start();
-    target = await TestTarget.start();
-    gw = await startGatewayProcess(
-      ['--dev', `--embed-data-dir=${dir}`, `--sqs-queue-url=${sqs.queueUrl('deliveries')}`, `--sqs-dead-letter-queue-url=${sqs.queueUrl('dlq')}`, `--sqs-endpoint=${sqs.endpoint}`],
-      { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' },
-    );
+    ({ sqs, target, gw, stop } = await startSqsGateway('eg-sqs-trace-'));
   });
   afterAll(async () => {
-    gw?.child.kill('SIGTERM');
-    await gw?.exited;
-    await Promise.all([sqs.close(), target.close()]);
-    rmSync(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('sends the trace context as message attributes and keeps it when a dead letter is replayed', async () => {
